@@ -1,0 +1,63 @@
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+
+from workbench.cli import main
+
+
+def test_list(capsys):
+    assert main(["list"]) == 0
+    out = capsys.readouterr().out
+    assert "logreg" in out and "cnn" in out and "linear baseline" in out
+
+
+def test_fit_models_evaluate(models_dir, capsys):
+    assert main(["fit", "logreg", "--subset", "500", "--name", "lr500", "--param", "clf__C=0.5"]) == 0
+    out = capsys.readouterr().out
+    assert "lr500: test accuracy" in out and "saved" in out
+    meta = json.loads((models_dir / "lr500.json").read_text())
+    assert meta["pipeline"] == "logreg" and meta["params"] == {"clf__C": 0.5}
+    assert meta["training_data"]["n"] == 500 and len(meta["training_data"]["sha256"]) == 64
+    assert meta["test"]["n"] == 10000 and meta["command"].startswith("workbench fit logreg")
+
+    assert main(["models"]) == 0
+    assert "lr500" in capsys.readouterr().out
+
+    assert main(["evaluate", "lr500", "--json"]) == 0
+    result = json.loads(capsys.readouterr().out)
+    assert result["model"] == "lr500" and result["n"] == 10000
+    assert result["accuracy"] == pytest.approx(meta["test"]["accuracy"])
+    assert 0.8 < result["accuracy"] < 1 and 0.8 < result["macro_f1"] < 1
+
+
+def test_cv_prints_a_table(capsys):
+    assert main(["cv", "logreg", "pca_knn", "--folds", "3", "--subset", "300"]) == 0
+    out = capsys.readouterr().out
+    assert "3-fold stratified CV on 300 training images" in out
+    for column in ("accuracy_mean", "accuracy_std", "macro_f1_mean", "fit_time_mean", "score_time_mean"):
+        assert column in out
+    assert main(["cv", "logreg", "--folds", "2", "--subset", "200", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert rows[0]["pipeline"] == "logreg" and 0 < rows[0]["accuracy_mean"] <= 1
+
+
+def test_errors_are_one_clear_line(models_dir, capsys):
+    assert main(["fit", "nonexistent"]) == 2
+    assert "unknown pipeline 'nonexistent'" in capsys.readouterr().err
+    assert main(["evaluate", "ghost"]) == 2
+    assert "no model 'ghost'" in capsys.readouterr().err
+    assert main(["cv", "logreg", "--folds", "1"]) == 2
+    assert "folds must be at least 2" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["fit", "logreg", "--param", "novalue"])
+
+
+def test_installed_console_script():
+    exe = shutil.which("workbench") or str(__import__("pathlib").Path(sys.executable).with_name("workbench"))
+    proc = subprocess.run([exe, "--help"], capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0
+    for command in ("list", "models", "fit", "cv", "evaluate"):
+        assert command in proc.stdout

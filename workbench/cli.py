@@ -1,0 +1,210 @@
+"""The ``workbench`` command: thin parsers over the package's functions.
+
+Every subcommand calls an importable function that returns data, then formats it. Tests call
+``main([...])``; the console script calls ``main()``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import contextlib
+import json
+import logging
+import sys
+import threading
+
+log = logging.getLogger("workbench")
+
+
+def _parse_params(items: list[str]) -> dict:
+    """``["clf__C=10", "pca__whiten=True"]`` -> ``{"clf__C": 10, "pca__whiten": True}``."""
+    params = {}
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise SystemExit(f"workbench: --param takes KEY=VALUE (e.g. clf__C=10), got {item!r}")
+        try:
+            params[key] = ast.literal_eval(value)
+        except (ValueError, SyntaxError):
+            params[key] = value  # a bare word such as rbf or distance
+    return params
+
+
+@contextlib.contextmanager
+def _progress(desc: str):
+    """Show elapsed time on a live line (on a terminal) while a long step runs."""
+    from tqdm.auto import tqdm
+
+    bar = tqdm(desc=desc, total=None, bar_format="{desc}: {elapsed}", disable=None, file=sys.stderr)
+    done = threading.Event()
+
+    def tick():
+        while not done.wait(0.5):
+            bar.refresh()
+
+    thread = threading.Thread(target=tick, daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        done.set()
+        thread.join()
+        bar.close()
+
+
+def _table(df, floatfmt: str = "{:.4f}") -> str:
+    return df.to_string(float_format=floatfmt.format)
+
+
+def cmd_list(args) -> int:
+    from workbench.registry import list_pipelines, pipeline_summary
+
+    names = list_pipelines()
+    width = max(map(len, names))
+    for name in names:
+        print(f"{name:<{width}}  {pipeline_summary(name)}")
+    return 0
+
+
+def cmd_models(args) -> int:
+    from workbench.store import list_models, models_dir
+
+    models = list_models()
+    if not models:
+        print(f"no saved models in {models_dir()}; make one with: workbench fit NAME")
+        return 0
+    if args.json:
+        print(json.dumps(models, indent=2))
+        return 0
+    print(f"{'model':<20} {'pipeline':<14} {'test acc':>8} {'macro F1':>8} {'train n':>7} {'fit s':>7} {'size':>9}")
+    for m in models:
+        if "error" in m:
+            print(f"{m['name']:<20} unreadable: {m['error']}")
+            continue
+        test = m.get("test", {})
+        print(
+            f"{m['name']:<20} {m.get('pipeline', '?'):<14} {test.get('accuracy', float('nan')):>8.4f} "
+            f"{test.get('macro_f1', float('nan')):>8.4f} {m.get('training_data', {}).get('n', '?'):>7} "
+            f"{m.get('fit_seconds', float('nan')):>7.1f} {m.get('file_bytes', 0) / 1e6:>7.2f}MB"
+        )
+    return 0
+
+
+def cmd_fit(args) -> int:
+    from workbench.evaluate import fit_pipeline
+    from workbench.store import save_model
+
+    params = _parse_params(args.param)
+    name = args.name or args.pipeline
+    log.info("fitting %s on %s training images", args.pipeline, args.subset or "all")
+    with _progress(f"fitting {args.pipeline}"):
+        pipe, meta = fit_pipeline(args.pipeline, params=params, subset=args.subset,
+                                  random_state=args.seed, data_path=args.data)
+    meta["command"] = "workbench " + " ".join(sys.argv[1:] if args.argv is None else args.argv)
+    path = save_model(pipe, name, metadata=meta)
+    test = meta["test"]
+    print(
+        f"{name}: test accuracy {test['accuracy']:.4f}, macro F1 {test['macro_f1']:.4f} "
+        f"on {test['n']} images; fit {meta['fit_seconds']:.1f} s on {meta['training_data']['n']} images"
+    )
+    print(f"saved {path}")
+    return 0
+
+
+def cmd_cv(args) -> int:
+    from workbench.evaluate import cross_validate, summarize_cv
+    from workbench.registry import list_pipelines
+
+    names = args.pipelines or list_pipelines()
+    log.info("cross-validating %s with %d folds", ", ".join(names), args.folds)
+    results = cross_validate(names, folds=args.folds, subset=args.subset, n_jobs=args.n_jobs,
+                             random_state=args.seed, progress=True, data_path=args.data)
+    summary = summarize_cv(results)
+    if args.json:
+        print(summary.reset_index().to_json(orient="records", indent=2))
+    else:
+        n = int(results["n_train"].iloc[0] + results["n_test"].iloc[0])
+        print(f"{args.folds}-fold stratified CV on {n} training images (times in seconds per fold)")
+        print(_table(summary))
+    return 0
+
+
+def cmd_evaluate(args) -> int:
+    from workbench.evaluate import evaluate_model
+    from workbench.store import load_model
+
+    model = load_model(args.model)
+    result = {"model": args.model, **evaluate_model(model, data_path=args.data)}
+    if args.json:
+        print(json.dumps(result))
+    else:
+        print(f"{args.model}: accuracy {result['accuracy']:.4f}, macro F1 {result['macro_f1']:.4f} "
+              f"on {result['n']} test images ({result['predict_seconds']:.1f} s)")
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="workbench",
+        description="Compare classical machine learning with a CNN on MNIST digits.",
+    )
+    parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("list", help="list the registered pipelines")
+    p.set_defaults(func=cmd_list)
+
+    p = sub.add_parser("models", help="list saved models with their test metrics")
+    p.add_argument("--json", action="store_true", help="print the metadata as JSON")
+    p.set_defaults(func=cmd_models)
+
+    data = argparse.ArgumentParser(add_help=False)
+    data.add_argument("--data", metavar="PATH", help="MNIST IDX directory or mnist.npz instead of the vendored copy")
+    data.add_argument("--seed", type=int, default=0, help="seed for subsets and folds (default 0)")
+
+    p = sub.add_parser("fit", parents=[data],
+                       help="fit a pipeline on the training split, score it on the test split, save it")
+    p.add_argument("pipeline", metavar="NAME", help="registered pipeline (see: workbench list)")
+    p.add_argument("--subset", type=int, metavar="N", help="train on a stratified subset of N images")
+    p.add_argument("--name", metavar="MODEL", help="save under this name (default: the pipeline name)")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a parameter, sklearn style (e.g. clf__C=10); repeatable")
+    p.set_defaults(func=cmd_fit)
+
+    p = sub.add_parser("cv", parents=[data], help="stratified K-fold cross-validation of pipelines")
+    p.add_argument("pipelines", nargs="*", metavar="NAME", help="pipelines to compare (default: all)")
+    p.add_argument("--folds", type=int, default=5, metavar="K", help="number of folds (default 5)")
+    p.add_argument("--subset", type=int, metavar="N", help="use a stratified subset of N training images")
+    p.add_argument("--n-jobs", type=int, default=None, metavar="J", help="parallel fits (-1: all cores)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=cmd_cv)
+
+    p = sub.add_parser("evaluate", parents=[data], help="score a saved model on the MNIST test split")
+    p.add_argument("model", metavar="MODEL", help="saved model name or path to its .json/.skops")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+    p.set_defaults(func=cmd_evaluate)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the ``workbench`` command with ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    args.argv = argv
+    level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
+    logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
+    from workbench.data import DataError
+    from workbench.store import ModelFileError
+
+    try:
+        return args.func(args)
+    except (ValueError, DataError, ModelFileError, FileNotFoundError) as exc:
+        if args.verbose >= 2:
+            raise
+        print(f"workbench: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
