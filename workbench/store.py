@@ -69,6 +69,7 @@ def _check_name(name: str) -> str:
 def _atomic_write(path: Path, data: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        os.chmod(tmp, 0o644)  # mkstemp makes 0600; models are meant to be shared and committed
         with os.fdopen(fd, "wb") as f:
             f.write(data)
             f.flush()
