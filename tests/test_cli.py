@@ -37,8 +37,10 @@ def test_cv_prints_a_table(capsys):
     assert main(["cv", "logreg", "pca_knn", "--folds", "3", "--subset", "300"]) == 0
     out = capsys.readouterr().out
     assert "3-fold stratified CV on 300 training images" in out
-    for column in ("accuracy_mean", "accuracy_std", "macro_f1_mean", "fit_time_mean", "score_time_mean"):
+    for column in ("accuracy", "macro F1", "fit s", "score s", "logreg", "pca_knn"):
         assert column in out
+    rows = [line for line in out.splitlines() if line.startswith(("logreg", "pca_knn"))]
+    assert len(rows) == 2 and all(row.count("±") == 4 for row in rows)
     assert main(["cv", "logreg", "--folds", "2", "--subset", "200", "--json"]) == 0
     rows = json.loads(capsys.readouterr().out)
     assert rows[0]["pipeline"] == "logreg" and 0 < rows[0]["accuracy_mean"] <= 1

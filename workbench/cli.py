@@ -53,8 +53,17 @@ def _progress(desc: str):
         bar.close()
 
 
-def _table(df, floatfmt: str = "{:.4f}") -> str:
-    return df.to_string(float_format=floatfmt.format)
+def _format_summary(summary):
+    """``accuracy_mean``/``accuracy_std`` column pairs -> one ``0.9713 ± 0.0078`` column each."""
+    import pandas as pd
+
+    columns = {"accuracy": ("accuracy", 4), "macro_f1": ("macro F1", 4), "fit_time": ("fit s", 2),
+               "score_time": ("score s", 2)}
+    return pd.DataFrame({
+        label: [f"{m:.{digits}f} ± {s:.{digits}f}" for m, s in zip(summary[f"{key}_mean"], summary[f"{key}_std"],
+                                                                     strict=True)]
+        for key, (label, digits) in columns.items()
+    }, index=summary.index)
 
 
 def cmd_list(args) -> int:
@@ -125,8 +134,8 @@ def cmd_cv(args) -> int:
         print(summary.reset_index().to_json(orient="records", indent=2))
     else:
         n = int(results["n_train"].iloc[0] + results["n_test"].iloc[0])
-        print(f"{args.folds}-fold stratified CV on {n} training images (times in seconds per fold)")
-        print(_table(summary))
+        print(f"{args.folds}-fold stratified CV on {n} training images (mean ± std over folds; seconds per fold)")
+        print(_format_summary(summary).to_string())
     return 0
 
 
