@@ -13,6 +13,7 @@ import json
 import logging
 import sys
 import threading
+import time
 
 log = logging.getLogger("workbench")
 
@@ -33,15 +34,17 @@ def _parse_params(items: list[str]) -> dict:
 
 @contextlib.contextmanager
 def _progress(desc: str):
-    """Show elapsed time on a live line (on a terminal) while a long step runs."""
-    from tqdm.auto import tqdm
-
-    bar = tqdm(desc=desc, total=None, bar_format="{desc}: {elapsed}", disable=None, file=sys.stderr)
+    """On a terminal, show a live "desc: N s" line while a long step runs."""
+    if not sys.stderr.isatty():
+        yield
+        return
+    start = time.perf_counter()
     done = threading.Event()
 
     def tick():
         while not done.wait(0.5):
-            bar.refresh()
+            sys.stderr.write(f"\r{desc}: {time.perf_counter() - start:.0f} s")
+            sys.stderr.flush()
 
     thread = threading.Thread(target=tick, daemon=True)
     thread.start()
@@ -50,7 +53,7 @@ def _progress(desc: str):
     finally:
         done.set()
         thread.join()
-        bar.close()
+        sys.stderr.write(f"\r{desc}: done in {time.perf_counter() - start:.1f} s\n")
 
 
 def _format_summary(summary):
@@ -107,7 +110,7 @@ def cmd_fit(args) -> int:
     params = _parse_params(args.param)
     name = args.name or args.pipeline
     log.info("fitting %s on %s training images", args.pipeline, args.subset or "all")
-    with _progress(f"fitting {args.pipeline}"):
+    with _progress(f"fitting and scoring {args.pipeline}"):
         pipe, meta = fit_pipeline(args.pipeline, params=params, subset=args.subset,
                                   random_state=args.seed, data_path=args.data)
     meta["command"] = "workbench " + " ".join(sys.argv[1:] if args.argv is None else args.argv)
