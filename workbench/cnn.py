@@ -72,21 +72,18 @@ def build_cnn(
     return keras.Model(inputs, outputs, name="workbench_cnn")
 
 
-class _EpochTimer:
-    """Keras callback factory kept import-free at module level."""
+def _epoch_timer(times: list):
+    """A Keras callback that appends each epoch's wall time (seconds) to ``times``."""
+    from workbench.backend import keras
 
-    @staticmethod
-    def make(times: list):
-        from workbench.backend import keras
+    class EpochTimer(keras.callbacks.Callback):
+        def on_epoch_begin(self, epoch, logs=None):
+            self._start = time.perf_counter()
 
-        class EpochTimer(keras.callbacks.Callback):
-            def on_epoch_begin(self, epoch, logs=None):
-                self._start = time.perf_counter()
+        def on_epoch_end(self, epoch, logs=None):
+            times.append(time.perf_counter() - self._start)
 
-            def on_epoch_end(self, epoch, logs=None):
-                times.append(time.perf_counter() - self._start)
-
-        return EpochTimer()
+    return EpochTimer()
 
 
 class CNNClassifier(ClassifierMixin, BaseEstimator):
@@ -240,7 +237,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         hist = self.model_.fit(
             images, y_idx, epochs=epochs, batch_size=self.batch_size,
             validation_data=validation_data, verbose=self.verbose,
-            callbacks=[_EpochTimer.make(times)],
+            callbacks=[_epoch_timer(times)],
         )
         for key, values in {**hist.history, "epoch_time": times}.items():
             self.history_.setdefault(key, []).extend(float(v) for v in values)
