@@ -48,25 +48,27 @@ def _progress(desc: str):
 
     thread = threading.Thread(target=tick, daemon=True)
     thread.start()
+    outcome = "failed after"
     try:
         yield
+        outcome = "done in"
     finally:
         done.set()
         thread.join()
-        sys.stderr.write(f"\r{desc}: done in {time.perf_counter() - start:.1f} s\n")
+        sys.stderr.write(f"\r{desc}: {outcome} {time.perf_counter() - start:.1f} s\n")
 
 
 def _format_summary(summary):
     """``accuracy_mean``/``accuracy_std`` column pairs -> one ``0.9713 ± 0.0078`` column each."""
     import pandas as pd
 
-    columns = {"accuracy": ("accuracy", 4), "macro_f1": ("macro F1", 4), "fit_time": ("fit s", 2),
-               "score_time": ("score s", 2)}
-    return pd.DataFrame({
-        label: [f"{m:.{digits}f} ± {s:.{digits}f}" for m, s in zip(summary[f"{key}_mean"], summary[f"{key}_std"],
-                                                                     strict=True)]
-        for key, (label, digits) in columns.items()
-    }, index=summary.index)
+    columns = {"accuracy": ("accuracy", 4), "macro_f1": ("macro F1", 4),
+               "fit_time": ("fit s", 2), "score_time": ("score s", 2)}
+    table = pd.DataFrame(index=summary.index)
+    for key, (label, digits) in columns.items():
+        mean, std = summary[f"{key}_mean"], summary[f"{key}_std"]
+        table[label] = mean.map(f"{{:.{digits}f}}".format) + " ± " + std.map(f"{{:.{digits}f}}".format)
+    return table
 
 
 def cmd_list(args) -> int:
