@@ -7,17 +7,15 @@ import numpy as np
 import pytest
 from sklearn.base import clone
 
-from workbench.cnn import CNNClassifier, build_cnn
+import workbench
+from workbench.cnn import CNNClassifier, build_cnn, learning_rate_at
 
-SMALL = dict(filters1=8, filters2=8, dense_units=32, epochs=3, batch_size=32, learning_rate=3e-3, random_state=0)
+SMALL = dict(filters1=8, filters2=8, filters3=16, epochs=3, batch_size=32, learning_rate=3e-3, random_state=0)
 
 
 @pytest.fixture(scope="module")
 def data():
-    from workbench import load_mnist
-
-    X, y = load_mnist("train", subset=600)
-    return X, y
+    return workbench.load_mnist("train", subset=600)
 
 
 @pytest.fixture(scope="module")
@@ -26,42 +24,96 @@ def fitted(data):
     return CNNClassifier(**SMALL).fit(X, y)
 
 
-def test_build_cnn_is_pure():
-    model = build_cnn(7, filters1=4, filters2=4, dense_units=0)
-    assert model.output_shape == (None, 7) and not model.compiled
+def test_build_cnn_is_pure_and_seeded():
+    a = build_cnn(7, filters1=4, filters2=4, filters3=8, seed=3)
+    b = build_cnn(7, filters1=4, filters2=4, filters3=8, seed=3)
+    assert a.output_shape == (None, 7) and not a.compiled
+    for wa, wb in zip(a.get_weights(), b.get_weights(), strict=True):
+        np.testing.assert_array_equal(wa, wb)
+
+
+def test_max_pool_matches_keras():
+    from workbench.backend import keras
+    from workbench.cnn_layers import MaxPool2x2
+
+    x = np.random.default_rng(0).random((2, 14, 14, 3)).astype(np.float32)
+    np.testing.assert_array_equal(np.asarray(MaxPool2x2()(x)), np.asarray(keras.layers.MaxPooling2D()(x)))
+
+
+def test_random_affine_identity_and_mass(data):
+    from workbench.backend import jax
+    from workbench.cnn_layers import random_affine
+
+    X = (data[0][:64] / 255.0).astype(np.float32)[..., None]
+    key = jax.random.PRNGKey(0)
+    same = np.asarray(random_affine(key, X, rotation=0.0, shift=0.0, scale=0.0))
+    np.testing.assert_allclose(same, X, atol=1e-5)
+    moved = np.asarray(random_affine(key, X, rotation=15.0, shift=2.0, scale=0.1))
+    assert moved.shape == X.shape and moved.min() >= 0 and moved.max() <= 1 + 1e-6
+    assert not np.allclose(moved, X)
+    # a small rotation, shift and zoom keeps the digit: ink mass within the zoom's area change
+    ratio = moved.sum(axis=(1, 2, 3)) / X.sum(axis=(1, 2, 3))
+    assert np.all((ratio > 0.75) & (ratio < 1.3))
+
+
+def test_learning_rate_schedule():
+    rates = [learning_rate_at(s, 100, 1.0, 10, "cosine") for s in range(100)]
+    assert rates[0] == pytest.approx(0.1) and rates[9] == pytest.approx(1.0)
+    assert all(a >= b for a, b in zip(rates[9:], rates[10:])) and rates[-1] < 1e-3
+    assert learning_rate_at(50, 100, 0.5, 10, "constant") == 0.5
 
 
 def test_clone_keeps_every_parameter():
-    params = {**SMALL, "dropout": 0.1, "learning_rate": 1e-2, "validation_fraction": 0.2}
-    clf = CNNClassifier(**params, warm_start=True, verbose=2)
-    assert clone(clf).get_params() == clf.get_params()
+    params = {
+        "filters1": 4, "filters2": 6, "filters3": 10, "dense_units": 0, "dropout": 0.1, "epochs": 7, "batch_size": 16,
+        "learning_rate": 1e-2, "lr_schedule": "constant", "rotation": 5.0, "shift": 1.0, "scale": 0.2,
+        "validation_fraction": 0.2, "early_stopping": True, "n_iter_no_change": 5, "warm_start": True,
+        "random_state": 42, "verbose": 2,
+    }
+    assert set(params) == set(CNNClassifier().get_params())  # every parameter is exercised
+    clf = CNNClassifier(**params)
+    assert clone(clf).get_params() == params
 
 
 def test_fit_predict_history(fitted, data):
     X, y = data
-    assert fitted.predict_proba(X[:3]).shape == (3, 10)
+    proba = fitted.predict_proba(X[:3])
+    assert proba.shape == (3, 10) and np.allclose(proba.sum(axis=1), 1, atol=1e-5)
     assert fitted.score(X, y) > 0.5
-    assert set(fitted.history_) >= {"loss", "accuracy", "epoch_time"} and len(fitted.history_["loss"]) == 3
+    assert set(fitted.history_) == {"loss", "accuracy", "learning_rate", "epoch_time"}
+    assert all(len(values) == 3 for values in fitted.history_.values()) and fitted.n_iter_ == 3
 
 
-def test_pickle_gives_identical_predictions(fitted, data):
+def test_batches_of_every_size_agree(fitted, data):
+    X, _ = data
+    whole = fitted.predict_proba(X)  # 600 = one 512 bucket + a padded 64... bucket
+    singles = np.concatenate([fitted.predict_proba(X[i : i + 1]) for i in range(0, 600, 37)])
+    np.testing.assert_allclose(singles, whole[::37], atol=1e-6)
+
+
+def test_pickle_and_store_give_identical_predictions(fitted, data, models_dir):
     X, _ = data
     restored = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(restored.predict_proba(X[:100]), fitted.predict_proba(X[:100]))
+    workbench.save_model(fitted, "tiny_cnn")
+    np.testing.assert_array_equal(workbench.load_model("tiny_cnn").predict_proba(X[:100]), fitted.predict_proba(X[:100]))
 
 
 def test_same_seed_same_predictions(fitted, data):
     X, y = data
     again = CNNClassifier(**SMALL).fit(X, y)
     np.testing.assert_array_equal(again.predict_proba(X[:100]), fitted.predict_proba(X[:100]))
+    other = CNNClassifier(**{**SMALL, "random_state": 1}).fit(X, y)
+    assert not np.array_equal(other.predict_proba(X[:100]), fitted.predict_proba(X[:100]))
 
 
 def test_any_labels_and_input_forms(data):
     X, y = data
     labels = np.array(["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine"])
     clf = CNNClassifier(**{**SMALL, "epochs": 1}).fit(X.reshape(len(X), 784), labels[y])
-    assert set(clf.classes_) == set(labels)
+    assert list(clf.classes_) == sorted(labels)
     assert clf.predict(X[:4, :, :, None]).dtype == labels.dtype
+    np.testing.assert_array_equal(clf.predict_proba(X[:4]), clf.predict_proba(X[:4].reshape(4, 784) / 255.0))
 
 
 def test_warm_start_continues_and_partial_fit(data):
@@ -69,20 +121,48 @@ def test_warm_start_continues_and_partial_fit(data):
     clf = CNNClassifier(**{**SMALL, "epochs": 1, "warm_start": True}).fit(X, y)
     weights = [w.copy() for w in clf.model_.get_weights()]
     clf.fit(X, y)
-    assert len(clf.history_["loss"]) == 2  # continued, not restarted
+    assert len(clf.history_["loss"]) == 2 and clf.n_iter_ == 2  # continued, not restarted
     assert any(not np.array_equal(a, b) for a, b in zip(weights, clf.model_.get_weights(), strict=True))
+    with pytest.raises(ValueError, match="warm_start: y has classes"):
+        clf.fit(X[y < 5], y[y < 5])
     inc = CNNClassifier(**SMALL)
     with pytest.raises(ValueError, match="classes must be passed"):
         inc.partial_fit(X[:100], y[:100])
     inc.partial_fit(X[:300], y[:300], classes=np.arange(10))
     inc.partial_fit(X[300:], y[300:])
-    assert len(inc.history_["loss"]) == 2 and inc.predict_proba(X[:2]).shape == (2, 10)
+    assert len(inc.history_["loss"]) == 2 and inc.history_["learning_rate"] == [3e-3, 3e-3]
+    with pytest.raises(ValueError, match=r"labels \[11\] not in classes_"):
+        inc.partial_fit(X[:2], [1, 11])
 
 
-def test_bad_input(fitted):
+def test_validation_and_early_stopping(data):
+    X, y = data
+    clf = CNNClassifier(**{**SMALL, "epochs": 30, "learning_rate": 0.05, "lr_schedule": "constant",
+                           "validation_fraction": 0.25, "early_stopping": True, "n_iter_no_change": 2}).fit(X, y)
+    history = clf.history_
+    assert {"val_loss", "val_accuracy"} <= history.keys()
+    assert clf.n_iter_ < 30  # stopped early
+    best = int(np.argmin(history["val_loss"]))
+    assert clf.best_epoch_ == best + 1 and clf.n_iter_ == best + 1 + 2
+
+
+def test_verbose_output(data, capsys):
+    X, y = data
+    CNNClassifier(**{**SMALL, "epochs": 1}).fit(X[:100], y[:100])
+    assert capsys.readouterr() == ("", "")
+    CNNClassifier(**{**SMALL, "epochs": 2, "verbose": 2}).fit(X[:100], y[:100])
+    err = capsys.readouterr().err
+    assert "epoch 1: loss" in err and "epoch 2: loss" in err
+
+
+def test_bad_input_and_params(fitted):
     with pytest.raises(ValueError, match="at least 2 classes"):
         CNNClassifier(**SMALL).fit(np.zeros((4, 28, 28), np.uint8), [1, 1, 1, 1])
     with pytest.raises(ValueError, match="NaN"):
         fitted.predict(np.full((1, 784), np.nan))
     with pytest.raises(ValueError, match="one label per image"):
         CNNClassifier(**SMALL).fit(np.zeros((4, 28, 28), np.uint8), [0, 1])
+    with pytest.raises(ValueError, match="early_stopping needs a validation set"):
+        CNNClassifier(early_stopping=True).fit(np.zeros((4, 28, 28), np.uint8), [0, 1, 0, 1])
+    with pytest.raises(ValueError, match="lr_schedule must be"):
+        CNNClassifier(lr_schedule="step").fit(np.zeros((4, 28, 28), np.uint8), [0, 1, 0, 1])

@@ -11,14 +11,12 @@ from sklearn.utils.estimator_checks import parametrize_with_checks
 from workbench.cnn import CNNClassifier
 from workbench.transforms import Deskew, Hog, ImageInput, MnistNormalize
 
-TABULAR = "feeds tabular data (not 784 pixels in 0..1/0..255), which image inputs reject by design"
-
 ESTIMATORS = [
     ImageInput(),
     MnistNormalize(),
     Deskew(),
     Hog(pixels_per_cell=7),
-    CNNClassifier(epochs=1, filters1=4, filters2=4, dense_units=8, random_state=0),
+    CNNClassifier(epochs=1, filters1=4, filters2=4, filters3=8, random_state=0),
 ]
 
 

@@ -1,0 +1,80 @@
+"""Keras layers and ops of the workbench CNN that Keras does not ship in the form XLA:CPU runs fast.
+
+Imported only when a network is built (it imports keras).
+"""
+
+from __future__ import annotations
+
+from workbench.backend import jax, keras
+
+jnp = jax.numpy
+
+
+@keras.saving.register_keras_serializable(package="workbench")
+class MaxPool2x2(keras.layers.Layer):
+    """2x2 max pooling with stride 2, written as reshape + max.
+
+    Same result as ``keras.layers.MaxPooling2D()`` on even sizes, but its backward pass is an
+    elementwise mask instead of XLA's ``select_and_scatter``, which is slow on CPU (see
+    benchmarks/train_step.py).
+    """
+
+    def call(self, x):
+        _, h, w, c = x.shape
+        x = keras.ops.reshape(x, (-1, h // 2, 2, w // 2, 2, c))
+        return keras.ops.max(x, axis=(2, 4))
+
+    def compute_output_shape(self, input_shape):
+        b, h, w, c = input_shape
+        return (b, h // 2, w // 2, c)
+
+
+def random_affine(key, images, *, rotation: float, shift: float, scale: float):
+    """Apply a random rotation, scaling and shift to each image of a batch (bilinear, zero fill).
+
+    A pure JAX function, jit-compiled inside the training step: the augmentation runs with the
+    network on the same device and costs a few percent of a training step.
+
+    Parameters
+    ----------
+    key : jax PRNG key
+    images : array, shape (n, 28, 28, 1)
+    rotation : float
+        Largest rotation in degrees (uniform in [-rotation, rotation]).
+    shift : float
+        Largest shift in pixels along each axis.
+    scale : float
+        Largest relative change of size (uniform in [1 - scale, 1 + scale]).
+
+    Returns
+    -------
+    array, shape (n, 28, 28, 1)
+    """
+    n, h, w, _ = images.shape
+    k_rot, k_scale, k_shift = jax.random.split(key, 3)
+    angle = jnp.deg2rad(jax.random.uniform(k_rot, (n, 1, 1), minval=-rotation, maxval=rotation))
+    zoom = jax.random.uniform(k_scale, (n, 1, 1), minval=1 - scale, maxval=1 + scale)
+    offset = jax.random.uniform(k_shift, (2, n, 1, 1), minval=-shift, maxval=shift)
+    # For each output pixel, where it comes from: inverse rotation and zoom about the centre.
+    cy, cx = (h - 1) / 2, (w - 1) / 2
+    yy, xx = jnp.meshgrid(jnp.arange(h) - cy, jnp.arange(w) - cx, indexing="ij")
+    cos, sin = jnp.cos(angle) / zoom, jnp.sin(angle) / zoom
+    src_x = cos * xx + sin * yy + cx - offset[0]
+    src_y = -sin * xx + cos * yy + cy - offset[1]
+    # Bilinear interpolation from the image padded with one ring of zeros, so that every source
+    # outside the image reads zeros (background).
+    src_x = jnp.clip(src_x, -1.0, w) + 1
+    src_y = jnp.clip(src_y, -1.0, h) + 1
+    x0 = jnp.minimum(jnp.floor(src_x), w)
+    y0 = jnp.minimum(jnp.floor(src_y), h)
+    wx, wy = src_x - x0, src_y - y0
+    x0, y0 = x0.astype(jnp.int32), y0.astype(jnp.int32)
+    flat = jnp.pad(images[..., 0], ((0, 0), (1, 1), (1, 1))).reshape(n, -1)
+
+    def at(y, x):
+        return jnp.take_along_axis(flat, (y * (w + 2) + x).reshape(n, -1), axis=1).reshape(n, h, w)
+
+    out = (1 - wy) * ((1 - wx) * at(y0, x0) + wx * at(y0, x0 + 1)) + wy * (
+        (1 - wx) * at(y0 + 1, x0) + wx * at(y0 + 1, x0 + 1)
+    )
+    return out[..., None]
