@@ -112,10 +112,12 @@ def cmd_fit(args) -> int:
     params = _parse_params(args.param)
     name = args.name or args.pipeline
     log.info("fitting %s on %s training images", args.pipeline, args.subset or "all")
+    start = time.perf_counter()
     with _progress(f"fitting and scoring {args.pipeline}"):
         pipe, meta = fit_pipeline(args.pipeline, params=params, subset=args.subset,
                                   random_state=args.seed, data_path=args.data)
     meta["command"] = "workbench " + " ".join(sys.argv[1:] if args.argv is None else args.argv)
+    meta["wall_seconds"] = round(time.perf_counter() - start, 1)  # loading data + fit + test scoring
     path = save_model(pipe, name, metadata=meta)
     test = meta["test"]
     print(

@@ -3,6 +3,8 @@ nothing; the command line formats what they return."""
 
 from __future__ import annotations
 
+import os
+import platform
 import time
 from pathlib import Path
 
@@ -93,7 +95,19 @@ def fit_pipeline(
         },
         "test": {**test, "sha256": dataset_checksum(X_test, y_test)},
         "fit_seconds": round(fit_seconds, 2),
+        "machine": {"cpus": os.cpu_count(), "platform": platform.platform(), "processor": _cpu_name()},
     }
+
+
+def _cpu_name() -> str:
+    """The CPU model name (from /proc/cpuinfo on Linux), else what ``platform`` knows."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
 
 
 def _fit_fold(pipe, X, y, train, test, name, fold) -> dict:
