@@ -1,0 +1,148 @@
+"""The Predictor: the active fitted pipeline, swappable at runtime, used by every live input.
+
+A drawing and a camera frame go through the same trained model: both readers bring their
+input to MNIST-format 28x28 images, and the Predictor classifies them in one batch.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from workbench.live.canvas import read_canvas
+from workbench.live.frame import Digit, Reading, find_digits
+
+DEFAULT_THRESHOLD = 0.7
+
+
+@dataclass(frozen=True)
+class ActiveModel:
+    """A loaded model: its name, the SHA-256 of its file, the fitted pipeline and its metadata."""
+
+    name: str
+    sha256: str
+    pipeline: object
+    metadata: dict
+
+
+def load_active(model: str | Path, directory: str | Path | None = None) -> ActiveModel:
+    """Load a saved model (a name in the models folder or a path) for the Predictor."""
+    from workbench.store import load_model_file, resolve_model
+
+    path, meta = resolve_model(model, directory)
+    pipeline = load_model_file(path, meta.get("sha256"))
+    if meta.get("sha256") is None:
+        from workbench.store import sha256_file
+
+        meta = {**meta, "sha256": sha256_file(path)}
+    name = meta.get("name", Path(model).stem)
+    return ActiveModel(name, meta["sha256"], pipeline, meta)
+
+
+class Predictor:
+    """Holds the active model; reads drawings and frames with it; swaps it at runtime.
+
+    Safe to call from several threads: each call takes the active model once, so a swap in
+    the middle of a call never mixes two models. :meth:`swap` loads the new model in a
+    background thread and switches in one assignment when it has loaded; if it fails, the old
+    model keeps serving and :attr:`last_error` says why.
+
+    Parameters
+    ----------
+    model : str, Path or ActiveModel, default="cnn"
+        A saved model's name, a path to its ``.json``/``.skops`` file, or a loaded model.
+    directory : str or Path, optional
+        The models folder (default: the project's ``models/``).
+    threshold : float, default=0.7
+        Below this confidence a digit is reported as unsure (label None, shown as ``?``).
+
+    Examples
+    --------
+    >>> predictor = Predictor("logreg")                                  # doctest: +SKIP
+    >>> predictor.read_frame(cv2.imread("page.jpg")).text                # doctest: +SKIP
+    '2026'
+    """
+
+    def __init__(
+        self, model: str | Path | ActiveModel = "cnn", *, directory=None, threshold: float = DEFAULT_THRESHOLD
+    ):
+        if not 0 <= threshold <= 1:
+            raise ValueError(f"threshold must be in [0, 1], got {threshold!r}")
+        self.directory = directory
+        self.threshold = threshold
+        self.active = model if isinstance(model, ActiveModel) else load_active(model, directory)
+        self.last_error: str | None = None
+        self.latencies: deque[float] = deque(maxlen=1000)  # seconds per predict call, newest last
+        self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model-loader")
+        self._swap_lock = threading.Lock()
+
+    @property
+    def name(self) -> str:
+        return self.active.name
+
+    def swap(self, model: str | Path | ActiveModel) -> Future:
+        """Load ``model`` in the background and make it active when loaded.
+
+        Returns a future of the new :class:`ActiveModel`; on failure the future raises the
+        error, the current model stays active and :attr:`last_error` holds the message.
+        """
+
+        def load():
+            try:
+                new = model if isinstance(model, ActiveModel) else load_active(model, self.directory)
+                # Compile the model's fast path before it serves (the CNN's first call compiles).
+                new.pipeline.predict_proba(np.zeros((1, 28, 28), np.uint8))
+            except Exception as exc:
+                self.last_error = f"could not load model {str(model)!r}: {exc}"
+                raise
+            with self._swap_lock:
+                self.active = new
+                self.last_error = None
+            return new
+
+        return self._loader.submit(load)
+
+    def predict_proba(self, images: np.ndarray, active: ActiveModel | None = None) -> np.ndarray:
+        """Class probabilities for a batch of MNIST-format images ``(n, 28, 28)``."""
+        active = active or self.active
+        start = time.perf_counter()
+        proba = np.asarray(active.pipeline.predict_proba(images))
+        self.latencies.append(time.perf_counter() - start)
+        return proba
+
+    def _read(self, boxes, images, start) -> Reading:
+        active = self.active
+        digits = []
+        if images:
+            proba = self.predict_proba(np.stack(images), active)
+            classes = active.pipeline.classes_
+            for box, image, p in zip(boxes, images, proba, strict=True):
+                best = int(np.argmax(p))
+                sure = p[best] >= self.threshold
+                label = int(classes[best]) if sure else None
+                digits.append(Digit(tuple(box), label, float(p[best]), p, image))
+        return Reading(digits, active.name, active.sha256, time.perf_counter() - start)
+
+    def read_frame(self, frame) -> Reading:
+        """Read every digit of a photo or camera frame (see :func:`find_digits`)."""
+        start = time.perf_counter()
+        found = find_digits(frame)
+        return self._read([c.box for c in found], [c.image for c in found], start)
+
+    def read_canvas(self, canvas) -> Reading:
+        """Read a drawing of one digit; an empty canvas gives a reading with no digits."""
+        start = time.perf_counter()
+        image = read_canvas(canvas)
+        if image is None:
+            return self._read([], [], start)
+        h, w = np.asarray(canvas).shape[:2]
+        return self._read([(0, 0, w, h)], [image], start)
+
+    def close(self) -> None:
+        self._loader.shutdown(wait=True)
