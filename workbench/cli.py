@@ -160,6 +160,74 @@ def cmd_evaluate(args) -> int:
     return 0
 
 
+def _open_log(path):
+    """The prediction log, or None (with a warning) when it cannot be opened: reading goes on."""
+    from workbench.live.log import LogError, PredictionLog
+
+    try:
+        return PredictionLog(path)
+    except LogError as exc:
+        print(f"workbench: warning: {exc}; predictions are not logged", file=sys.stderr)
+        return None
+
+
+def cmd_predict(args) -> int:
+    from workbench.live.images import ImageError, read_image
+    from workbench.live.log import LogError
+    from workbench.live.predictor import Predictor
+
+    predictor = Predictor(args.model)
+    prediction_log = _open_log(args.log)
+    results, failed = [], False
+    for path in args.paths:
+        try:
+            reading = predictor.read_frame(read_image(path))
+        except ImageError as exc:
+            failed = True
+            results.append({"path": path, "error": str(exc)})
+            continue
+        results.append({"path": path, **reading.to_json()})
+        if prediction_log is not None:
+            try:
+                prediction_log.add_reading(reading, "file")
+            except LogError as exc:
+                print(f"workbench: warning: {exc}", file=sys.stderr)
+                prediction_log = None
+    if args.json:
+        print("[\n" + ",\n".join(json.dumps(result) for result in results) + "\n]")
+    else:
+        for result in results:
+            if "error" in result:
+                print(f"workbench: error: {result['error']}", file=sys.stderr)
+            else:
+                print(f"{result['path']}: {result['text'] or '(no digits found)'}")
+    return 1 if failed else 0
+
+
+def cmd_log(args) -> int:
+    from workbench.live.log import PredictionLog
+
+    with PredictionLog(args.log) as prediction_log:
+        for item in args.correct:
+            record, sep, label = item.partition("=")
+            if not (sep and record.isdigit() and label.isdigit()):
+                raise ValueError(f"--correct takes ID=LABEL (e.g. 12=7), got {item!r}")
+            prediction_log.correct(int(record), int(label))
+        if args.export:
+            path = prediction_log.export(args.export)
+            print(f"exported {len(prediction_log)} records to {path}")
+            return 0
+        table = prediction_log.frame(limit=args.limit)
+    if table.empty:
+        print(f"no predictions logged in {prediction_log.path}")
+        return 0
+    table["time"] = table["time"].dt.tz_convert(None).dt.strftime("%Y-%m-%d %H:%M:%S")
+    columns = ["id", "time", "source", "model", "label", "confidence", "corrected_label", "latency_ms"]
+    table = table[columns].astype(object).where(table[columns].notna(), "-")
+    print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workbench",
@@ -200,6 +268,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", metavar="MODEL", help="saved model name or path to its .json/.skops")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_evaluate)
+    p = sub.add_parser("predict", help="read the digits in image files (drawings, scans, photos)")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="PNG, JPEG or BMP files")
+    p.add_argument("--model", default="cnn", help="saved model name or path (default: cnn)")
+    p.add_argument("--json", action="store_true", help="print a JSON list, one object per path")
+    p.add_argument("--log", metavar="PATH", help="prediction log (default: $WORKBENCH_LOG or the user data folder)")
+    p.set_defaults(func=cmd_predict)
+
+    p = sub.add_parser("log", help="list, correct or export the prediction log")
+    p.add_argument("--log", metavar="PATH", help="prediction log (default: $WORKBENCH_LOG or the user data folder)")
+    p.add_argument("--limit", type=int, default=20, metavar="N", help="show the newest N records (default 20)")
+    p.add_argument("--correct", action="append", default=[], metavar="ID=LABEL",
+                   help="record the right label of a prediction; repeatable")
+    p.add_argument("--export", metavar="FILE", help="write the whole log to FILE.csv or FILE.parquet")
+    p.set_defaults(func=cmd_log)
     return parser
 
 
@@ -211,11 +293,13 @@ def main(argv: list[str] | None = None) -> int:
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     from workbench.data import DataError
+    from workbench.live.log import LogError
+    from workbench.live.sources import SourceError
     from workbench.store import ModelFileError
 
     try:
         return args.func(args)
-    except (ValueError, DataError, ModelFileError, FileNotFoundError) as exc:
+    except (ValueError, KeyError, DataError, ModelFileError, LogError, SourceError, FileNotFoundError) as exc:
         if args.verbose >= 2:
             raise
         print(f"workbench: error: {exc}", file=sys.stderr)
