@@ -443,3 +443,55 @@ def test_layout_and_photograph_keep_the_truth(mnist_test):
     assert page.image.shape == (480, 640, 3) and len(page.boxes) == 5
     assert [b[0] for b in page.boxes[:3]] == sorted(b[0] for b in page.boxes[:3])
     assert min(b[1] for b in page.boxes[3:]) > max(b[1] for b in page.boxes[:3])
+
+
+# --- camera loop -----------------------------------------------------------------------------
+
+
+def test_camera_loop_reads_the_demo_in_the_background(predictor, tmp_path):
+    import time
+
+    from workbench.live.camera import CameraLoop, annotate
+
+    log = PredictionLog(tmp_path / "log.sqlite")
+    source = DemoSource(seed=3)
+    loop = CameraLoop(source, predictor, log, max_fps=1000).start()
+    deadline = time.monotonic() + 60
+    while loop.latest().frame_number < 30 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    state = loop.latest()
+    assert state.status == "running" and state.frame_number >= 30 and state.fps > 0
+    assert state.reading.text == "".join(map(str, source.labels))
+    loop.paused.set()
+    time.sleep(0.3)
+    assert loop.latest().status == "paused"
+    paused_at = loop.latest().frame_number
+    time.sleep(0.2)
+    assert loop.latest().frame_number == paused_at
+    shot = loop.snapshot(tmp_path / "shots")
+    assert shot.exists() and json.loads(shot.with_suffix(".json").read_text())["text"] == state.reading.text
+    loop.stop()
+    # Each digit was logged once per label it settled on, not once per frame.
+    assert len(source.labels) <= len(log) <= 3 * len(source.labels)
+    assert set(log.frame()["source"]) == {"camera"}
+    drawn = annotate(state.frame, state.reading)
+    assert drawn.shape == state.frame.shape and not np.array_equal(drawn, state.frame)
+
+
+def test_camera_loop_reports_the_end_of_a_video(predictor, tmp_path):
+    import time
+
+    from workbench.live.camera import CameraLoop
+
+    video = tmp_path / "clip.avi"
+    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 480))
+    demo = DemoSource(seed=4)
+    for _ in range(3):
+        writer.write(demo.read())
+    writer.release()
+    loop = CameraLoop(str(video), predictor, max_fps=1000).start()
+    deadline = time.monotonic() + 30
+    while "ended" not in loop.latest().status and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert loop.latest().status == f"video {video} ended" and loop.latest().frame_number == 3
+    loop.stop()

@@ -1,0 +1,166 @@
+"""The camera loop: frames from a source read in a background thread, off any UI's render loop.
+
+The loop grabs a frame, reads its digits with the Predictor, smooths the labels over time
+(:class:`~workbench.live.tracking.DigitTracker`) and publishes the newest result; a UI only ever
+takes :meth:`CameraLoop.latest`, so it never waits for the camera or the model. Each digit is
+logged once per label it settles on (a digit held in front of the camera for ten seconds is one
+record, not three hundred).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass
+from pathlib import Path
+
+import cv2
+import numpy as np
+
+from workbench.live.frame import Reading
+from workbench.live.log import LogError, PredictionLog
+from workbench.live.predictor import Predictor
+from workbench.live.sources import Source, open_source
+from workbench.live.tracking import DigitTracker
+
+
+@dataclass(frozen=True)
+class CameraState:
+    """What the camera loop last produced: the frame, its (smoothed) reading, frames per second
+    of the loop, and a status line for the UI (``running``, ``paused``, ``ended``, an error)."""
+
+    frame: np.ndarray | None
+    reading: Reading | None
+    fps: float
+    status: str
+    frame_number: int
+
+
+def annotate(frame: np.ndarray, reading: Reading) -> np.ndarray:
+    """A copy of ``frame`` with each digit's box, label and confidence drawn on it (unsure
+    digits in orange with ``?``) and the number read at the top."""
+    out = frame.copy()
+    scale = max(out.shape[:2]) / 640
+    for digit in reading.digits:
+        x, y, w, h = digit.box
+        colour = (60, 200, 60) if digit.label is not None else (0, 160, 255)
+        cv2.rectangle(out, (x, y), (x + w, y + h), colour, max(1, round(2 * scale)))
+        cv2.putText(out, f"{digit.text} {digit.confidence:.0%}", (x, max(12, y - 6)),
+                    cv2.FONT_HERSHEY_SIMPLEX, 0.55 * scale, colour, max(1, round(2 * scale)), cv2.LINE_AA)
+    if reading.text:
+        cv2.putText(out, reading.text, (10, round(32 * scale)), cv2.FONT_HERSHEY_SIMPLEX, 1.0 * scale,
+                    (255, 255, 255), max(1, round(3 * scale)), cv2.LINE_AA)
+    return out
+
+
+class CameraLoop:
+    """Reads a source in a background thread and keeps the newest :class:`CameraState`.
+
+    Parameters
+    ----------
+    source : Source or str
+        A frame source or a spec for :func:`~workbench.live.sources.open_source`.
+    predictor : Predictor
+        Reads each frame (and may be swapped to another model while the loop runs).
+    log : PredictionLog, optional
+        Where settled digits are logged (source ``camera``).
+    max_fps : float, default=30
+        The loop sleeps to stay at or below this rate (a video file plays at about real time).
+    """
+
+    def __init__(self, source: Source | str, predictor: Predictor, log: PredictionLog | None = None,
+                 *, max_fps: float = 30):
+        self.source = open_source(source) if isinstance(source, str) else source
+        self.predictor = predictor
+        self.log = log
+        self.max_fps = max_fps
+        self.paused = threading.Event()
+        self._stop = threading.Event()
+        self._lock = threading.Lock()
+        self._state = CameraState(None, None, 0.0, "starting", 0)
+        self._logged: dict[tuple, int | None] = {}
+        self._thread = threading.Thread(target=self._run, name="camera-loop", daemon=True)
+
+    def start(self) -> CameraLoop:
+        self._thread.start()
+        return self
+
+    def latest(self) -> CameraState:
+        with self._lock:
+            return self._state
+
+    def _publish(self, **changes) -> None:
+        with self._lock:
+            self._state = CameraState(**{**self._state.__dict__, **changes})
+
+    def _run(self) -> None:
+        tracker = None
+        stamps: deque[float] = deque(maxlen=30)
+        number = 0
+        while not self._stop.is_set():
+            if self.paused.is_set():
+                self._publish(status="paused")
+                self._stop.wait(0.05)
+                continue
+            started = time.perf_counter()
+            try:
+                frame = self.source.read()
+            except Exception as exc:  # a camera unplugged mid-stream, a broken file
+                self._publish(status=f"camera error: {exc}")
+                return
+            if frame is None:
+                self._publish(status=f"{self.source.name} ended")
+                return
+            active = self.predictor.active
+            if tracker is None or tracker.classes is not active.pipeline.classes_:
+                tracker = DigitTracker(active.pipeline.classes_, threshold=self.predictor.threshold)
+            reading = tracker.update(self.predictor.read_frame(frame))
+            self._log_settled(reading)
+            number += 1
+            stamps.append(time.perf_counter())
+            fps = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 else 0.0
+            self._publish(frame=frame, reading=reading, fps=fps, status="running", frame_number=number)
+            self._stop.wait(max(0.0, 1 / self.max_fps - (time.perf_counter() - started)))
+
+    def _log_settled(self, reading: Reading) -> None:
+        """Log each digit when its smoothed label first appears or changes (keyed by its box,
+        rounded to a coarse grid so that a digit wobbling in place keeps its key)."""
+        if self.log is None:
+            return
+        seen = {}
+        for digit in reading.digits:
+            key = tuple(round(v / 40) for v in digit.box[:2])
+            seen[key] = digit.label
+            if digit.label is not None and self._logged.get(key) != digit.label:
+                try:
+                    self.log.add("camera", reading.model, reading.model_sha256, digit.label, digit.confidence,
+                                 digit.probabilities, 1000 * reading.seconds, digit.image)
+                except LogError:
+                    self.log = None  # keep reading; the UI shows the log's own error when it opens it
+                    return
+        self._logged = seen
+
+    def snapshot(self, directory: str | Path) -> Path | None:
+        """Save the newest frame (as PNG, annotated copy next to it) and its reading (JSON);
+        returns the PNG's path, or None before the first frame."""
+        import json
+
+        state = self.latest()
+        if state.frame is None:
+            return None
+        directory = Path(directory)
+        directory.mkdir(parents=True, exist_ok=True)
+        stem = directory / time.strftime("snapshot-%Y%m%d-%H%M%S")
+        cv2.imwrite(f"{stem}.png", state.frame)
+        cv2.imwrite(f"{stem}-read.png", annotate(state.frame, state.reading))
+        Path(f"{stem}.json").write_text(json.dumps({"model": state.reading.model, **state.reading.to_json()}))
+        return Path(f"{stem}.png")
+
+    def stop(self) -> None:
+        """Stop the thread and release the source."""
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=5)
+        self.source.close()
+
