@@ -228,6 +228,14 @@ def cmd_log(args) -> int:
     return 0
 
 
+def cmd_app(args) -> int:
+    from workbench.app.main import run
+
+    if (args.frames is None) != (args.screenshot is None):
+        raise ValueError("--frames and --screenshot go together (render N frames, save a screenshot, quit)")
+    return run(args.model, args.camera, args.log, frames=args.frames, screenshot=args.screenshot)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workbench",
@@ -282,6 +290,15 @@ def build_parser() -> argparse.ArgumentParser:
                    help="record the right label of a prediction; repeatable")
     p.add_argument("--export", metavar="FILE", help="write the whole log to FILE.csv or FILE.parquet")
     p.set_defaults(func=cmd_log)
+
+    p = sub.add_parser("app", help="the desktop app: draw and camera panels read by the active model")
+    p.add_argument("--model", default="cnn", help="model to start with (default: cnn)")
+    p.add_argument("--camera", default="demo", metavar="SOURCE",
+                   help="webcam index (0), 'demo', a video file, an image or a folder (default: demo)")
+    p.add_argument("--log", metavar="PATH", help="prediction log (default: $WORKBENCH_LOG or the user data folder)")
+    p.add_argument("--frames", type=int, metavar="N", help="quit after N frames (with --screenshot)")
+    p.add_argument("--screenshot", metavar="PNG", help="save a screenshot of frame N, then quit")
+    p.set_defaults(func=cmd_app)
     return parser
 
 

@@ -1,0 +1,104 @@
+"""``workbench app``: one window with the draw, camera, model and log panels.
+
+Runs its own render loop on the main thread: each frame polls the mouse for the draw panel,
+shows the camera loop's newest frame (capture and inference run in a background thread),
+refreshes the model and log panels, then renders. Everything the app decides is made by
+:mod:`workbench.live`; these modules only show it.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+from workbench.app import tags
+
+NO_DISPLAY = (
+    "workbench app needs a graphical display, and none was found (DISPLAY is not set or its X server "
+    "does not answer). On a desktop, run it from a terminal of that desktop; on a server, run it under "
+    "a virtual display:\n    xvfb-run -a -s '-screen 0 1280x800x24' workbench app --camera demo"
+)
+
+
+def display_available() -> bool:
+    """Whether an X display answers (DearPyGui aborts the process, uncatchably, without one)."""
+    if sys.platform in ("win32", "darwin"):
+        return True
+    display = os.environ.get("DISPLAY", "")
+    if not display and not os.environ.get("WAYLAND_DISPLAY"):
+        return False
+    if display.startswith(":"):  # a local X server: its socket must exist
+        number = display[1:].split(".")[0]
+        return Path(f"/tmp/.X11-unix/X{number}").exists()
+    return True
+
+
+def run(model: str = "cnn", camera: str | None = "demo", log_path: str | None = None,
+        *, frames: int | None = None, screenshot: str | None = None) -> int:
+    """Open the app and run until its window is closed (or for ``frames`` frames, then save
+    ``screenshot`` if given: how the README's picture and the tests' artifacts are made)."""
+    if not display_available():
+        print(f"workbench: error: {NO_DISPLAY}", file=sys.stderr)
+        return 2
+    import dearpygui.dearpygui as dpg
+
+    from workbench.app.panels import camera as camera_panel
+    from workbench.app.panels import draw as draw_panel
+    from workbench.app.panels import log as log_panel
+    from workbench.app.panels import models as model_panel
+    from workbench.app.state import AppState
+    from workbench.live.log import LogError, PredictionLog
+    from workbench.live.predictor import Predictor
+
+    predictor = Predictor(model)
+    try:
+        prediction_log, log_error = PredictionLog(log_path), None
+    except LogError as exc:
+        prediction_log, log_error = None, str(exc)
+    state = AppState(predictor=predictor, log=prediction_log, log_error=log_error)
+
+    dpg.create_context()
+    try:
+        with dpg.texture_registry(tag=tags.TEXTURES):
+            draw_panel.add_textures()
+            camera_panel.add_textures()
+        with dpg.window(tag=tags.WINDOW):
+            with dpg.group(horizontal=True):
+                with dpg.child_window(width=600, height=-1, border=False):
+                    with dpg.collapsing_header(label="Draw", default_open=True):
+                        draw_panel.build(state)
+                    with dpg.tab_bar():
+                        with dpg.tab(label="Models"):
+                            model_panel.build(state)
+                        with dpg.tab(label="Log"):
+                            log_panel.build(state)
+                with dpg.child_window(width=-1, height=-1, border=False):
+                    with dpg.collapsing_header(label="Camera", default_open=True):
+                        camera_panel.build(state, camera)
+        dpg.create_viewport(title=tags.VIEWPORT_TITLE, width=1280, height=800, x_pos=0, y_pos=0)
+        dpg.setup_dearpygui()
+        dpg.show_viewport()
+        dpg.set_primary_window(tags.WINDOW, True)
+        if camera:
+            camera_panel.open_camera(state, camera)
+        draw_panel.clear(state)
+        rendered = 0
+        while dpg.is_dearpygui_running():
+            draw_panel.update(state)
+            camera_panel.update(state)
+            model_panel.update(state)
+            log_panel.update(state)
+            if frames is not None and rendered == frames and screenshot:
+                dpg.output_frame_buffer(file=screenshot)  # written during the next frame
+            if frames is not None and rendered > frames:
+                break
+            dpg.render_dearpygui_frame()
+            rendered += 1
+    finally:
+        camera_panel.close(state)
+        predictor.close()
+        if prediction_log is not None:
+            prediction_log.close()
+        dpg.destroy_context()
+    return 0

@@ -1,0 +1,114 @@
+"""Draw panel: a mouse canvas read live, the 28x28 image the model sees, ten probability bars."""
+
+from __future__ import annotations
+
+import cv2
+import dearpygui.dearpygui as dpg
+import numpy as np
+
+from workbench.app import tags
+from workbench.app.state import CANVAS_SIZE, AppState
+
+PREVIEW_SIDE = 140
+
+
+def build(state: AppState) -> None:
+    with dpg.group(horizontal=True):
+        with dpg.group():
+            dpg.add_text("Draw a digit")
+            with dpg.drawlist(width=CANVAS_SIZE, height=CANVAS_SIZE, tag=tags.CANVAS):
+                dpg.draw_rectangle((0, 0), (CANVAS_SIZE, CANVAS_SIZE), fill=(0, 0, 0), color=(90, 90, 90),
+                                   tag=tags.CANVAS_BACKGROUND)
+                dpg.add_draw_layer(tag=tags.STROKES_LAYER)
+            with dpg.group(horizontal=True):
+                dpg.add_button(label="Clear", tag=tags.CLEAR, callback=lambda: clear(state))
+                dpg.add_button(label="Undo", tag=tags.UNDO, callback=lambda: undo(state))
+                dpg.add_slider_int(label="brush", tag=tags.BRUSH, default_value=state.brush, min_value=2,
+                                   max_value=60, width=120, callback=lambda _, value: setattr(state, "brush", value))
+        with dpg.group():
+            dpg.add_text("", tag=tags.DRAW_RESULT)
+            dpg.add_text("what the model sees (28x28):")
+            dpg.add_image(tags.PREVIEW_TEXTURE, width=PREVIEW_SIDE, height=PREVIEW_SIDE, tag=tags.PREVIEW)
+            for digit, bar in enumerate(tags.PROBABILITY_BARS):
+                dpg.add_progress_bar(default_value=0.0, overlay=f"{digit}", width=PREVIEW_SIDE, height=14, tag=bar)
+
+
+def add_textures() -> None:
+    dpg.add_dynamic_texture(28, 28, np.zeros(28 * 28 * 4, np.float32), tag=tags.PREVIEW_TEXTURE)
+
+
+def clear(state: AppState) -> None:
+    state.strokes.clear()
+    _redraw(state)
+    _read(state, log=False)
+
+
+def undo(state: AppState) -> None:
+    if state.strokes:
+        state.strokes.pop()
+    _redraw(state)
+    _read(state, log=bool(state.strokes))
+
+
+def update(state: AppState) -> None:
+    """Follow the mouse: a press on the canvas starts a stroke, moves extend it (the reading
+    updates live), the release ends it and logs the reading."""
+    down = dpg.is_mouse_button_down(dpg.mvMouseButton_Left)
+    if down and not state.drawing and dpg.is_item_hovered(tags.CANVAS):
+        state.drawing = True
+        state.strokes.append((state.brush, []))
+    if state.drawing and down:
+        x, y = dpg.get_drawing_mouse_pos()
+        point = (int(np.clip(x, 0, CANVAS_SIZE - 1)), int(np.clip(y, 0, CANVAS_SIZE - 1)))
+        stroke = state.strokes[-1][1]
+        if not stroke or stroke[-1] != point:
+            stroke.append(point)
+            _redraw(state)
+            _read(state, log=False)
+    elif state.drawing:  # released
+        state.drawing = False
+        _read(state, log=True)
+
+
+def _redraw(state: AppState) -> None:
+    dpg.delete_item(tags.STROKES_LAYER, children_only=True)
+    for brush, stroke in state.strokes:
+        if len(stroke) == 1:
+            dpg.draw_circle(stroke[0], brush / 2, fill=(255, 255, 255), color=(255, 255, 255),
+                            parent=tags.STROKES_LAYER)
+        elif stroke:
+            dpg.draw_polyline(stroke, color=(255, 255, 255), thickness=brush, parent=tags.STROKES_LAYER)
+            for point in (stroke[0], stroke[-1]):  # round caps, as the canvas image has
+                dpg.draw_circle(point, brush / 2, fill=(255, 255, 255), color=(255, 255, 255),
+                                parent=tags.STROKES_LAYER)
+
+
+def _read(state: AppState, *, log: bool) -> None:
+    """Read the canvas with the active model; show the result; log it when a stroke ends."""
+    reading = state.predictor.read_canvas(state.canvas_image())
+    state.draw_reading = reading
+    preview = np.zeros((28, 28), np.float32)
+    probabilities = np.zeros(10)
+    if reading.digits:
+        digit = reading.digits[0]
+        preview = digit.image.astype(np.float32) / 255
+        classes = list(state.predictor.active.pipeline.classes_)
+        for cls, p in zip(classes, digit.probabilities, strict=True):
+            if 0 <= int(cls) <= 9:
+                probabilities[int(cls)] = p
+        sure = f"{digit.label}   ({digit.confidence:.1%})" if digit.label is not None else (
+            f"unsure   (best {classes[int(np.argmax(digit.probabilities))]} at {digit.confidence:.0%})")
+        dpg.set_value(tags.DRAW_RESULT, f"{sure}   model {reading.model}, {1000 * reading.seconds:.1f} ms")
+        if log and state.log is not None:
+            from workbench.live.log import LogError
+
+            try:
+                state.log.add_reading(reading, "draw")
+            except LogError as exc:
+                state.log_error = str(exc)
+    else:
+        dpg.set_value(tags.DRAW_RESULT, "nothing drawn")
+    dpg.set_value(tags.PREVIEW_TEXTURE, cv2.cvtColor(preview, cv2.COLOR_GRAY2RGBA).ravel())
+    for bar, p in zip(tags.PROBABILITY_BARS, probabilities, strict=True):
+        dpg.set_value(bar, float(p))
+        dpg.configure_item(bar, overlay=f"{tags.PROBABILITY_BARS.index(bar)}  {p:.0%}")

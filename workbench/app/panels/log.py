@@ -1,0 +1,71 @@
+"""Log panel: the latest predictions; mark one as wrong with the right digit; export the log."""
+
+from __future__ import annotations
+
+import dearpygui.dearpygui as dpg
+import pandas as pd
+
+from workbench.app import tags
+from workbench.app.state import AppState
+
+ROWS = 12
+COLUMNS = ("id", "time", "source", "model", "label", "confidence", "corrected")
+
+
+def build(state: AppState) -> None:
+    where = state.log.path if state.log is not None else None
+    dpg.add_text(f"log: {where}" if where else f"no log: {state.log_error}", tag=tags.LOG_STATUS)
+    with dpg.group(horizontal=True):
+        dpg.add_input_int(label="record", tag=tags.LOG_RECORD, width=100, min_value=0, min_clamped=True)
+        dpg.add_input_int(label="right digit", tag=tags.LOG_LABEL, width=100, min_value=0, max_value=9,
+                          min_clamped=True, max_clamped=True)
+        dpg.add_button(label="Mark wrong", tag=tags.LOG_CORRECT, callback=lambda: correct(state))
+    with dpg.group(horizontal=True):
+        dpg.add_input_text(tag=tags.LOG_EXPORT_PATH, default_value="predictions.csv", width=220)
+        dpg.add_button(label="Export (.csv or .parquet)", tag=tags.LOG_EXPORT, callback=lambda: export(state))
+    with dpg.table(tag=tags.LOG_TABLE, header_row=True, policy=dpg.mvTable_SizingFixedFit, borders_innerH=True):
+        for label in COLUMNS:
+            dpg.add_table_column(label=label)
+
+
+def correct(state: AppState) -> None:
+    if state.log is None:
+        return
+    record, label = dpg.get_value(tags.LOG_RECORD), dpg.get_value(tags.LOG_LABEL)
+    try:
+        state.log.correct(record, label)
+        dpg.set_value(tags.LOG_STATUS, f"record {record} corrected to {label}")
+    except KeyError as exc:
+        dpg.set_value(tags.LOG_STATUS, str(exc).strip("'\""))
+    state.log_rows_shown = -1
+
+
+def export(state: AppState) -> None:
+    if state.log is None:
+        return
+    try:
+        path = state.log.export(dpg.get_value(tags.LOG_EXPORT_PATH))
+        dpg.set_value(tags.LOG_STATUS, f"exported {len(state.log)} records to {path.resolve()}")
+    except Exception as exc:  # a bad suffix, a read-only folder
+        dpg.set_value(tags.LOG_STATUS, f"export failed: {exc}")
+
+
+def update(state: AppState) -> None:
+    """Refresh the table when records were added or corrected."""
+    if state.log is None:
+        return
+    count = len(state.log)
+    if count == state.log_rows_shown:
+        return
+    state.log_rows_shown = count
+    table = state.log.frame(limit=ROWS)
+    dpg.delete_item(tags.LOG_TABLE, children_only=True, slot=1)
+    for row in table.itertuples():
+        with dpg.table_row(parent=tags.LOG_TABLE):
+            dpg.add_text(str(row.id))
+            dpg.add_text(row.time.tz_convert(None).strftime("%H:%M:%S"))
+            dpg.add_text(row.source)
+            dpg.add_text(row.model)
+            dpg.add_text("?" if pd.isna(row.label) else str(row.label))
+            dpg.add_text(f"{row.confidence:.1%}")
+            dpg.add_text("" if pd.isna(row.corrected_label) else str(row.corrected_label))

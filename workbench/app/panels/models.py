@@ -1,0 +1,125 @@
+"""Model panel: the saved models with their metadata; swap the active one at runtime; compare
+every model's answer for the current drawing."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+import dearpygui.dearpygui as dpg
+import numpy as np
+
+from workbench.app import tags
+from workbench.app.state import AppState
+from workbench.live.predictor import ActiveModel, load_active
+
+_catalogue: dict[str, ActiveModel | str] = {}  # name -> loaded model, or why it failed
+_latency_ms: dict[str, float] = {}
+_lock = threading.Lock()
+
+
+def _load_all(names: list[str], directory) -> None:
+    """Load every model once in the background (for "compare all"), timing one-image reads."""
+    image = np.zeros((1, 28, 28), np.uint8)
+    image[0, 6:22, 12:16] = 255
+    for name in names:
+        try:
+            model = load_active(name, directory)
+            model.pipeline.predict_proba(image)  # compile / warm up
+            times = []
+            for _ in range(30):
+                start = time.perf_counter()
+                model.pipeline.predict_proba(image)
+                times.append(time.perf_counter() - start)
+            with _lock:
+                _catalogue[name] = model
+                _latency_ms[name] = 1000 * float(np.median(times))
+        except Exception as exc:
+            with _lock:
+                _catalogue[name] = f"{exc}"
+
+
+def build(state: AppState) -> None:
+    from workbench.store import list_models
+
+    state.models = list_models(state.predictor.directory)
+    dpg.add_text("", tag=tags.MODEL_STATUS)
+    with dpg.table(tag=tags.MODEL_TABLE, header_row=True, borders_innerH=True, borders_outerH=True,
+                   borders_innerV=True, borders_outerV=True, policy=dpg.mvTable_SizingFixedFit):
+        for label in ("model", "pipeline", "test accuracy", "1-image latency", "size", ""):
+            dpg.add_table_column(label=label)
+        for meta in state.models:
+            name = meta["name"]
+            with dpg.table_row():
+                dpg.add_text(name)
+                dpg.add_text(meta.get("pipeline", "?"))
+                accuracy = meta.get("test", {}).get("accuracy")
+                dpg.add_text(f"{accuracy:.2%}" if accuracy is not None else meta.get("error", "-")[:40])
+                dpg.add_text("measuring...", tag=f"model_latency_{name}")
+                dpg.add_text(f"{meta.get('file_bytes', 0) / 1e6:.1f} MB")
+                dpg.add_button(label="use", tag=tags.MODEL_USE_PREFIX + name,
+                               callback=lambda sender, _, name=name: use(state, name))
+    dpg.add_button(label="Compare all models on the drawing", tag=tags.COMPARE, callback=lambda: compare(state))
+    with dpg.table(tag=tags.COMPARE_TABLE, header_row=True, policy=dpg.mvTable_SizingFixedFit):
+        for label in ("model", "answer", "confidence"):
+            dpg.add_table_column(label=label)
+    names = [m["name"] for m in state.models if "error" not in m]
+    threading.Thread(target=_load_all, args=(names, state.predictor.directory), daemon=True,
+                     name="model-catalogue").start()
+
+
+def use(state: AppState, name: str) -> None:
+    """Swap the active model (in the background; the panels keep running)."""
+    with _lock:
+        loaded = _catalogue.get(name)
+    state.pending_swap = state.predictor.swap(loaded if isinstance(loaded, ActiveModel) else name)
+
+
+def compare(state: AppState) -> None:
+    """Every loaded model's answer and confidence for the current drawing, side by side."""
+    from workbench.live.canvas import read_canvas
+
+    dpg.delete_item(tags.COMPARE_TABLE, children_only=True, slot=1)
+    image = read_canvas(state.canvas_image())
+    with _lock:
+        models = dict(_catalogue)
+    for meta in state.models:
+        name = meta["name"]
+        model = models.get(name)
+        if image is None:
+            answer, confidence = "nothing drawn", ""
+        elif model is None:
+            answer, confidence = "still loading", ""
+        elif isinstance(model, str):
+            answer, confidence = f"failed: {model[:60]}", ""
+        else:
+            p = model.pipeline.predict_proba(image[None])[0]
+            best = int(np.argmax(p))
+            label = model.pipeline.classes_[best]
+            answer = str(label) if p[best] >= state.predictor.threshold else f"unsure ({label}?)"
+            confidence = f"{p[best]:.1%}"
+        with dpg.table_row(parent=tags.COMPARE_TABLE):
+            dpg.add_text(name)
+            dpg.add_text(answer)
+            dpg.add_text(confidence)
+
+
+def update(state: AppState) -> None:
+    with _lock:
+        for name, ms in _latency_ms.items():
+            if dpg.does_item_exist(f"model_latency_{name}"):
+                dpg.set_value(f"model_latency_{name}", f"{ms:.2f} ms")
+        for name, model in _catalogue.items():
+            if isinstance(model, str) and dpg.does_item_exist(f"model_latency_{name}"):
+                dpg.set_value(f"model_latency_{name}", "failed to load")
+    swap = state.pending_swap
+    if swap is not None and swap.done():
+        state.pending_swap = None
+        state.model_message = None if swap.exception() is None else (
+            f"{state.predictor.last_error}; still using {state.predictor.name}")
+    text = f"active model: {state.predictor.name}"
+    if state.pending_swap is not None:
+        text += " (loading another...)"
+    if state.model_message:
+        text += f"\n{state.model_message}"
+    dpg.set_value(tags.MODEL_STATUS, text)
