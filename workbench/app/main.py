@@ -34,6 +34,38 @@ def display_available() -> bool:
     return True
 
 
+def _write_probe(path: Path, state, rendered: int) -> None:
+    """For tests and scripts driving the app from outside (``WORKBENCH_APP_PROBE=file.json``):
+    where the interactive items are on screen and what the panels show, written atomically."""
+    import json
+
+    import dearpygui.dearpygui as dpg
+
+    items = [tags.CANVAS, tags.COMPARE, tags.CAMERA_OPEN] + [tags.MODEL_USE_PREFIX + m["name"] for m in state.models]
+    rects = {}
+    for item in items:
+        if dpg.does_item_exist(item):
+            (x0, y0), (x1, y1) = dpg.get_item_rect_min(item), dpg.get_item_rect_max(item)
+            rects[item] = [x0, y0, x1, y1]
+    camera = state.camera.latest() if state.camera is not None else None
+    probe = {
+        "frame": rendered,
+        "rects": rects,
+        "model": state.predictor.name,
+        "model_status": dpg.get_value(tags.MODEL_STATUS),
+        "draw_result": dpg.get_value(tags.DRAW_RESULT),
+        "draw_text": state.draw_reading.text if state.draw_reading is not None else "",
+        "camera_status": dpg.get_value(tags.CAMERA_STATUS),
+        "camera_text": camera.reading.text if camera is not None and camera.reading is not None else None,
+        "camera_frames": camera.frame_number if camera is not None else 0,
+        "camera_truth": getattr(state.camera.source, "labels", None) if state.camera is not None else None,
+        "log_records": len(state.log) if state.log is not None else None,
+    }
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(probe))
+    tmp.replace(path)
+
+
 def run(model: str = "cnn", camera: str | None = "demo", log_path: str | None = None,
         *, frames: int | None = None, screenshot: str | None = None) -> int:
     """Open the app and run until its window is closed (or for ``frames`` frames, then save
@@ -84,7 +116,12 @@ def run(model: str = "cnn", camera: str | None = "demo", log_path: str | None = 
             camera_panel.open_camera(state, camera)
         draw_panel.clear(state)
         rendered = 0
+        probe = Path(os.environ["WORKBENCH_APP_PROBE"]) if os.environ.get("WORKBENCH_APP_PROBE") else None
         while dpg.is_dearpygui_running():
+            if probe is not None and rendered % 5 == 0:
+                _write_probe(probe, state, rendered)
+                if probe.with_suffix(".quit").exists():
+                    break
             draw_panel.update(state)
             camera_panel.update(state)
             model_panel.update(state)
