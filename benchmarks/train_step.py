@@ -80,10 +80,13 @@ def jax_step(batch_size: int, augment: bool):
         "c3": he((3, 3, F2, F3)), "g3": jnp.ones(F3), "b3": jnp.zeros(F3),
         "w": he((5 * 5 * F3, 10)) * 0.5, "bias": jnp.zeros(10),
     }
-    stats = {f"{k}{i}": (jnp.zeros(f) if k == "m" else jnp.ones(f)) for i, f in ((1, F1), (2, F2), (3, F3)) for k in "mv"}
+    widths = ((1, F1), (2, F2), (3, F3))
+    stats = {f"{k}{i}": (jnp.zeros(f) if k == "m" else jnp.ones(f)) for i, f in widths for k in "mv"}
 
     def conv_bn_relu(x, params, stats, new_stats, i, padding):
-        x = jax.lax.conv_general_dilated(x, params[f"c{i}"], (1, 1), padding, dimension_numbers=("NHWC", "HWIO", "NHWC"))
+        x = jax.lax.conv_general_dilated(
+            x, params[f"c{i}"], (1, 1), padding, dimension_numbers=("NHWC", "HWIO", "NHWC")
+        )
         mean, var = jnp.mean(x, axis=(0, 1, 2)), jnp.var(x, axis=(0, 1, 2))
         new_stats[f"m{i}"] = 0.9 * stats[f"m{i}"] + 0.1 * mean
         new_stats[f"v{i}"] = 0.9 * stats[f"v{i}"] + 0.1 * var

@@ -59,7 +59,7 @@ def test_random_affine_identity_and_mass(data):
 def test_learning_rate_schedule():
     rates = [learning_rate_at(s, 100, 1.0, 10, "cosine") for s in range(100)]
     assert rates[0] == pytest.approx(0.1) and rates[9] == pytest.approx(1.0)
-    assert all(a >= b for a, b in zip(rates[9:], rates[10:])) and rates[-1] < 1e-3
+    assert all(a >= b for a, b in zip(rates[9:], rates[10:], strict=False)) and rates[-1] < 1e-3
     assert learning_rate_at(50, 100, 0.5, 10, "constant") == 0.5
 
 
@@ -96,7 +96,8 @@ def test_pickle_and_store_give_identical_predictions(fitted, data, models_dir):
     restored = pickle.loads(pickle.dumps(fitted))
     np.testing.assert_array_equal(restored.predict_proba(X[:100]), fitted.predict_proba(X[:100]))
     workbench.save_model(fitted, "tiny_cnn")
-    np.testing.assert_array_equal(workbench.load_model("tiny_cnn").predict_proba(X[:100]), fitted.predict_proba(X[:100]))
+    loaded = workbench.load_model("tiny_cnn")
+    np.testing.assert_array_equal(loaded.predict_proba(X[:100]), fitted.predict_proba(X[:100]))
 
 
 def test_same_seed_same_predictions(fitted, data):

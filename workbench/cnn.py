@@ -280,7 +280,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
 
     def _init_model(self, classes):
         self.classes_ = classes
-        self.seed_ = int(self.random_state if self.random_state is not None else np.random.SeedSequence().entropy % 2**31)
+        seed = self.random_state if self.random_state is not None else np.random.SeedSequence().entropy % 2**31
+        self.seed_ = int(seed)
         self.history_ = {}
         self.n_iter_ = 0
         self._steps_done = 0
