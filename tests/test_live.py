@@ -60,6 +60,16 @@ def pages(mnist_test, n, seed):
         yield render_page(X[idx], y[idx], rng)
 
 
+def demo_video(path, n_frames):
+    """An MJPG video of ``n_frames`` demo frames."""
+    writer = cv2.VideoWriter(str(path), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 480))
+    demo = DemoSource(seed=2)
+    for _ in range(n_frames):
+        writer.write(demo.read())
+    writer.release()
+    return path
+
+
 # --- canvas reader ---------------------------------------------------------------------------
 
 
@@ -222,12 +232,7 @@ def test_sources_from_specs(tmp_path, mnist_test):
     assert len(frames) == 2 and all(f.shape == page.image.shape for f in frames)
     assert len(source.errors) == 1 and "b.png" in source.errors[0]
     # A video file plays to its end.
-    video = tmp_path / "clip.avi"
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 480))
-    demo = DemoSource(seed=2)
-    for _ in range(5):
-        writer.write(demo.read())
-    writer.release()
+    video = demo_video(tmp_path / "clip.avi", 5)
     with open_source(str(video)) as source:
         assert isinstance(source, VideoSource)
         assert len(list(source)) == 5
@@ -483,12 +488,7 @@ def test_camera_loop_reports_the_end_of_a_video(predictor, tmp_path):
 
     from workbench.live.camera import CameraLoop
 
-    video = tmp_path / "clip.avi"
-    writer = cv2.VideoWriter(str(video), cv2.VideoWriter_fourcc(*"MJPG"), 10, (640, 480))
-    demo = DemoSource(seed=4)
-    for _ in range(3):
-        writer.write(demo.read())
-    writer.release()
+    video = demo_video(tmp_path / "clip.avi", 3)
     loop = CameraLoop(str(video), predictor, max_fps=1000).start()
     deadline = time.monotonic() + 30
     while "ended" not in loop.latest().status and time.monotonic() < deadline:

