@@ -9,6 +9,7 @@ from sklearn.base import clone
 
 import workbench
 from workbench.cnn import CNNClassifier, build_cnn, learning_rate_at
+from workbench.transforms import check_images
 
 SMALL = dict(filters1=8, filters2=8, filters3=16, epochs=3, batch_size=32, learning_rate=3e-3, random_state=0)
 
@@ -82,6 +83,19 @@ def test_fit_predict_history(fitted, data):
     assert fitted.score(X, y) > 0.5
     assert set(fitted.history_) == {"loss", "accuracy", "learning_rate", "epoch_time"}
     assert all(len(values) == 3 for values in fitted.history_.values()) and fitted.n_iter_ == 3
+
+
+def test_batch_norm_statistics_are_those_of_the_clean_training_images(fitted, data):
+    # After fit, the first batch norm's statistics are the exact per-channel mean and variance
+    # of the first convolution's output over the (unaugmented) training images.
+    from workbench.backend import keras
+
+    model = fitted.model_
+    bn = next(la for la in model.layers if isinstance(la, keras.layers.BatchNormalization))
+    conv = np.asarray(keras.Model(model.input, bn.input)(check_images(data[0])[..., None]))
+    conv = conv.reshape(-1, conv.shape[-1]).astype(np.float64)
+    np.testing.assert_allclose(np.asarray(bn.moving_mean), conv.mean(0), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(np.asarray(bn.moving_variance), conv.var(0), rtol=1e-3, atol=1e-5)
 
 
 def test_batches_of_every_size_agree(fitted, data):
