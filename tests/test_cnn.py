@@ -98,6 +98,15 @@ def test_batch_norm_statistics_are_those_of_the_clean_training_images(fitted, da
     np.testing.assert_allclose(np.asarray(bn.moving_variance), conv.var(0), rtol=1e-3, atol=1e-5)
 
 
+def test_keras_predict_on_the_network_does_not_break_the_estimator(data):
+    # Keras' Model.predict donates the variables' buffers; the estimator keeps its own copies.
+    X, y = data
+    clf = CNNClassifier(**{**SMALL, "epochs": 1}).fit(X, y)
+    before = clf.predict_proba(X[:8])
+    clf.model_.predict(check_images(X[:8])[..., None], verbose=0)
+    np.testing.assert_array_equal(clf.predict_proba(X[:8]), before)
+
+
 def test_batches_of_every_size_agree(fitted, data):
     X, _ = data
     whole = fitted.predict_proba(X)  # 600 = one 512 bucket + a padded 64... bucket

@@ -496,9 +496,14 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         }
 
     def _sync_weights(self):
+        # Copies, not the variables' own buffers: Keras' Model.predict/fit donate those buffers
+        # to XLA, which would leave this estimator holding deleted arrays.
+        from workbench.backend import jax
+
+        copy = jax.numpy.array
         self._weights = (
-            [v.value for v in self.model_.trainable_variables],
-            [v.value for v in self.model_.non_trainable_variables],
+            [copy(v.value, copy=True) for v in self.model_.trainable_variables],
+            [copy(v.value, copy=True) for v in self.model_.non_trainable_variables],
         )
 
     def predict_proba(self, X) -> np.ndarray:
