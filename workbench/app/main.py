@@ -134,6 +134,7 @@ def run(model: str = "cnn", camera: str | None = "demo", log_path: str | None = 
             rendered += 1
     finally:
         camera_panel.close(state)
+        model_panel.close()
         predictor.close()
         if prediction_log is not None:
             prediction_log.close()

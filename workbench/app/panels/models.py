@@ -16,6 +16,7 @@ from workbench.live.predictor import ActiveModel, load_active
 _catalogue: dict[str, ActiveModel | str] = {}  # name -> loaded model, or why it failed
 _latency_ms: dict[str, float] = {}
 _lock = threading.Lock()
+_loader: threading.Thread | None = None
 
 
 def _load_all(names: list[str], directory) -> None:
@@ -57,15 +58,25 @@ def build(state: AppState) -> None:
                 dpg.add_text(f"{accuracy:.2%}" if accuracy is not None else meta.get("error", "-")[:40])
                 dpg.add_text("measuring...", tag=f"model_latency_{name}")
                 dpg.add_text(f"{meta.get('file_bytes', 0) / 1e6:.1f} MB")
-                dpg.add_button(label="use", tag=tags.MODEL_USE_PREFIX + name,
-                               callback=lambda sender, _, name=name: use(state, name))
+                # DearPyGui passes (sender, app_data, user_data): the name travels as user_data.
+                dpg.add_button(label="use", tag=tags.MODEL_USE_PREFIX + name, user_data=name,
+                               callback=lambda sender, app_data, name: use(state, name))
     dpg.add_button(label="Compare all models on the drawing", tag=tags.COMPARE, callback=lambda: compare(state))
     with dpg.table(tag=tags.COMPARE_TABLE, header_row=True, policy=dpg.mvTable_SizingFixedFit):
         for label in ("model", "answer", "confidence"):
             dpg.add_table_column(label=label)
     names = [m["name"] for m in state.models if "error" not in m]
-    threading.Thread(target=_load_all, args=(names, state.predictor.directory), daemon=True,
-                     name="model-catalogue").start()
+    global _loader
+    _loader = threading.Thread(target=_load_all, args=(names, state.predictor.directory), daemon=True,
+                               name="model-catalogue")
+    _loader.start()
+
+
+def close() -> None:
+    """Wait for the background loading to finish: a process that exits while XLA compiles in
+    another thread aborts."""
+    if _loader is not None:
+        _loader.join(timeout=120)
 
 
 def use(state: AppState, name: str) -> None:
