@@ -42,9 +42,12 @@ def ink_mask(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     fh, fw = gray.shape
     block = (max(fh, fw) // 10) | 1
     residual = gray.astype(np.int16) - cv2.blur(gray, (block, block)).astype(np.int16)
-    lo, hi = np.percentile(residual[::3, ::3], (0.5, 99.5))
-    dark = -lo > hi
-    tail = -lo if dark else hi
+    # Polarity from the 0.2% tails: small thin digits on a large page can cover less than 0.5%
+    # of the frame, and then the 0.5% tails are the page's edges, not the strokes (fixtures:
+    # 97.9% of digits found with 0.5%, 99.7% with 0.2%). The threshold keeps the 0.5% tail.
+    lo2, lo5, hi5, hi2 = np.percentile(residual[::3, ::3], (0.2, 0.5, 99.5, 99.8))
+    dark = -lo2 > hi2
+    tail = -lo5 if dark else hi5
     offset = max(8.0, 0.2 * tail)  # keeps paper texture and sensor noise out
     mask = (residual < -offset) if dark else (residual > offset)
     ink = 255 - gray if dark else gray
