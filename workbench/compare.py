@@ -1,0 +1,319 @@
+"""The comparison behind ``workbench compare``: every chosen pipeline cross-validated, fitted,
+scored on the test split, timed, and tried on corrupted digits and on the user's own
+handwriting. :func:`compare` returns a :class:`Comparison` (data only); :mod:`workbench.report`
+turns it into the report.
+
+Work is split into tasks (one CV fold, one learning-curve point, one final fit and its
+assessment) that run in parallel with joblib and are cached on disk with ``joblib.Memory``:
+a rerun computes only what changed (the pipeline's parameters or code, the data, the
+settings). The cache holds pickles written by this program; it lives in ``<out>/.cache``.
+"""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import joblib
+import numpy as np
+import pandas as pd
+from joblib import Memory, Parallel, delayed
+from sklearn.base import clone
+from sklearn.metrics import accuracy_score, f1_score
+from sklearn.model_selection import StratifiedKFold
+
+from workbench.corruptions import CORRUPTIONS, corrupt
+from workbench.data import dataset_checksum, load_mnist
+from workbench.registry import get_pipeline, list_pipelines
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How much data each part of the comparison uses. ``None`` means the whole split.
+
+    The default is the full comparison: CV on a stratified 10,000-image subset of the training
+    split (5-fold CV of every pipeline on all 60,000 would take hours on two cores), the final
+    fit on all 60,000 training images, and scoring on all 10,000 test images.
+    """
+
+    folds: int = 5
+    cv_subset: int | None = 10_000
+    train_subset: int | None = None
+    test_subset: int | None = None
+    learning_sizes: tuple[int, ...] = (1000, 2500, 5000, 10_000)
+    robustness_subset: int = 2000
+    latency_calls: int = 300
+    random_state: int = 0
+
+
+FULL = Settings()
+#: ``--quick``: stratified subsets small enough for every pipeline to finish in minutes.
+QUICK = Settings(folds=3, cv_subset=2000, train_subset=5000, test_subset=2000,
+                 learning_sizes=(500, 1000, 2000), robustness_subset=500, latency_calls=100)
+
+
+@dataclass
+class Comparison:
+    """Everything :func:`compare` measured; :mod:`workbench.report` writes it out."""
+
+    names: list[str]
+    settings: Settings
+    cv: pd.DataFrame            # pipeline, fold, n_train, n_test, accuracy, macro_f1, fit_time, score_time
+    final: dict[str, dict]      # per pipeline: fit, test predictions and probabilities, timings, size
+    learning: pd.DataFrame      # pipeline, n_train, accuracy, fit_time
+    robustness: pd.DataFrame    # pipeline, kind, level, accuracy
+    user: pd.DataFrame | None   # pipeline, n, accuracy on corrected log records (None: no corrections)
+    X_test: np.ndarray
+    y_test: np.ndarray
+    environment: dict = field(default_factory=dict)
+
+
+# ---- tasks: module-level functions so that joblib can cache them and run them in workers ----
+
+def _cv_fold(pipe, X, y, train, test) -> dict:
+    start = time.perf_counter()
+    pipe.fit(X[train], y[train])
+    fit_time = time.perf_counter() - start
+    start = time.perf_counter()
+    pred = pipe.predict(X[test])
+    score_time = time.perf_counter() - start
+    return {"n_train": len(train), "n_test": len(test), "accuracy": accuracy_score(y[test], pred),
+            "macro_f1": f1_score(y[test], pred, average="macro"), "fit_time": fit_time, "score_time": score_time}
+
+
+def _learning_point(pipe, X, y, X_test, y_test) -> dict:
+    start = time.perf_counter()
+    pipe.fit(X, y)
+    fit_time = time.perf_counter() - start
+    return {"n_train": len(y), "accuracy": accuracy_score(y_test, pipe.predict(X_test)), "fit_time": fit_time}
+
+
+def _fit(pipe, X, y):
+    start = time.perf_counter()
+    pipe.fit(X, y)
+    return pipe, time.perf_counter() - start
+
+
+def _model_bytes(model) -> int:
+    """Size of the model file the store would write (skops format)."""
+    import skops.io
+
+    return len(skops.io.dumps(model))
+
+
+def _latency(model, X, calls: int) -> tuple[float, float]:
+    """p50 and p95 in ms of ``predict_proba`` on one image, after warm-up, cycling through ``X``."""
+    for img in X[:5]:
+        model.predict_proba(img[None])
+    times = np.empty(calls)
+    for i in range(calls):
+        img = X[i % len(X)][None]
+        start = time.perf_counter()
+        model.predict_proba(img)
+        times[i] = time.perf_counter() - start
+    p50, p95 = np.percentile(times * 1000, [50, 95])
+    return float(p50), float(p95)
+
+
+def _assess(model, model_key, X_test, y_test, X_rob, y_rob, corruptions, latency_calls, random_state) -> dict:
+    """Test predictions, batch and single-image speed, size, and accuracy under corruptions.
+
+    ``model`` is not part of the cache key (hashing a fitted model is slow); ``model_key``
+    identifies it (the hash of what it was fitted on, or a saved model's SHA-256).
+    """
+    start = time.perf_counter()
+    proba = model.predict_proba(X_test)
+    predict_seconds = time.perf_counter() - start
+    classes = np.asarray(model.classes_)
+    p50, p95 = _latency(model, X_test, latency_calls)
+    robustness = []
+    for kind, (levels, _) in corruptions.items():
+        for level in levels:
+            pred = model.predict(corrupt(X_rob, kind, level, random_state))
+            robustness.append({"kind": kind, "level": level, "accuracy": accuracy_score(y_rob, pred)})
+    return {"proba": proba.astype(np.float32), "classes": classes, "pred": classes[proba.argmax(axis=1)],
+            "predict_seconds": predict_seconds, "latency_p50_ms": p50, "latency_p95_ms": p95,
+            "size_bytes": _model_bytes(model), "robustness": robustness}
+
+
+def _saved_model(name: str, pipe, train_checksum: str) -> dict | None:
+    """The metadata of a saved model that is this very pipeline fitted on this very data
+    (same name, default parameters, same estimator, same training checksum), else None."""
+    from workbench.store import ModelFileError, models_dir, resolve_model
+
+    if not (models_dir() / f"{name}.json").exists():
+        return None
+    try:
+        _, meta = resolve_model(name)
+    except ModelFileError:
+        return None
+    same = (meta.get("pipeline") == name and not meta.get("params") and meta.get("estimator") == repr(pipe)
+            and meta.get("training_data", {}).get("sha256") == train_checksum)
+    return meta if same else None
+
+
+def _run(task: tuple, cache_dir: str) -> tuple:
+    """Run one task in a worker; returns ``(task id, result, cached)``."""
+    memory = Memory(cache_dir, verbose=0)
+    kind, name = task[0], task[1]
+    if kind == "cv":
+        _, _, fold, pipe, X, y, train, test = task
+        func, args = memory.cache(_cv_fold), (pipe, X, y, train, test)
+        return (kind, name, fold), *_call(func, args)
+    if kind == "learning":
+        _, _, size, pipe, X, y, X_test, y_test = task
+        func, args = memory.cache(_learning_point), (pipe, X, y, X_test, y_test)
+        return (kind, name, size), *_call(func, args)
+    # final: fit (or load the saved model), then assess; the user's corrections are not cached
+    _, _, pipe, X, y, saved, assess_args, X_user, y_user = task
+    cached = True
+    if saved is not None:
+        from workbench.store import load_model
+
+        model, fit_seconds, key = load_model(name), saved["fit_seconds"], saved["sha256"]
+    else:
+        key = joblib.hash((pipe, X, y))  # before fitting: fit changes the pipeline in place
+        (model, fit_seconds), cached = _call(memory.cache(_fit), (pipe, X, y))
+    assess = memory.cache(_assess, ignore=["model"])
+    result, assess_cached = _call(assess, (model, key, *assess_args))
+    result = {**result, "fit_seconds": fit_seconds, "reused_model": saved is not None}
+    if X_user is not None:
+        result["user_accuracy"] = accuracy_score(y_user, model.predict(X_user))
+    return (kind, name, None), result, cached and assess_cached
+
+
+def _call(func, args) -> tuple:
+    """``(func(*args), whether the result came from the cache)``."""
+    cached = hasattr(func, "check_call_in_cache") and func.check_call_in_cache(*args)
+    return func(*args), cached
+
+
+def _user_corrections(log_path) -> tuple[np.ndarray, np.ndarray] | tuple[None, None]:
+    from workbench.live.log import PredictionLog, default_log_path
+
+    path = Path(log_path) if log_path is not None else default_log_path()
+    if not path.exists():
+        return None, None
+    with PredictionLog(path) as log:
+        X, y = log.corrections()
+    return (X, y) if len(y) else (None, None)
+
+
+def compare(
+    names: list[str] | None = None,
+    settings: Settings = FULL,
+    *,
+    cache_dir: str | Path | None = None,
+    n_jobs: int | None = None,
+    log_path: str | Path | None = None,
+    data_path: str | Path | None = None,
+    progress: bool = False,
+    command: str | None = None,
+) -> Comparison:
+    """Compare named pipelines (all registered ones by default) on MNIST.
+
+    Parameters
+    ----------
+    names : list of str, optional
+    settings : Settings, default=FULL
+        Data sizes and seeds (:data:`FULL` or :data:`QUICK`, or your own).
+    cache_dir : path, optional
+        Where task results are cached; ``None`` caches nothing.
+    n_jobs : int, optional
+        Tasks run in parallel with joblib.
+    log_path : path, optional
+        Prediction log whose corrected records score every model on the user's handwriting
+        (default: the app's log, when it exists).
+    data_path : path, optional
+        A directory of MNIST IDX files or a keras ``mnist.npz`` instead of the vendored copy.
+    progress : bool
+        Show a progress bar on stderr.
+    command : str, optional
+        The command line to record in the report.
+
+    Examples
+    --------
+    >>> c = compare(["logreg", "pca_knn"], QUICK)                  # doctest: +SKIP
+    >>> c.cv.groupby("pipeline").accuracy.mean()                     # doctest: +SKIP
+    """
+    names = list(names or list_pipelines())
+    if len(set(names)) != len(names):
+        raise ValueError(f"pipelines named twice: {', '.join(n for n in set(names) if names.count(n) > 1)}")
+    if settings.folds < 2:
+        raise ValueError(f"folds must be at least 2, got {settings.folds}")
+    pipes = {name: get_pipeline(name) for name in names}  # unknown names fail before any work
+    s, started, wall = settings, datetime.now(UTC), time.perf_counter()
+
+    X_cv, y_cv = load_mnist("train", subset=s.cv_subset, random_state=s.random_state, path=data_path)
+    X_train, y_train = load_mnist("train", subset=s.train_subset, random_state=s.random_state, path=data_path)
+    X_test, y_test = load_mnist("test", subset=s.test_subset, random_state=s.random_state, path=data_path)
+    X_rob, y_rob = load_mnist("test", subset=s.robustness_subset, random_state=s.random_state, path=data_path)
+    X_user, y_user = _user_corrections(log_path)
+    train_checksum = dataset_checksum(X_train, y_train)
+    sizes = [n for n in s.learning_sizes if n < len(y_train)]
+    learning_data = {n: load_mnist("train", subset=n, random_state=s.random_state, path=data_path) for n in sizes}
+    splits = list(StratifiedKFold(s.folds, shuffle=True, random_state=s.random_state).split(X_cv, y_cv))
+
+    tasks = []
+    for name, pipe in pipes.items():  # the expensive final fits first, so that workers stay busy
+        saved = _saved_model(name, pipe, train_checksum)
+        assess_args = (X_test, y_test, X_rob, y_rob, CORRUPTIONS, s.latency_calls, s.random_state)
+        tasks.append(("final", name, clone(pipe), X_train, y_train, saved, assess_args, X_user, y_user))
+    for name, pipe in pipes.items():
+        tasks += [("cv", name, k, clone(pipe), X_cv, y_cv, tr, te) for k, (tr, te) in enumerate(splits)]
+        tasks += [("learning", name, n, clone(pipe), *learning_data[n], X_test, y_test) for n in sizes]
+
+    cache = str(cache_dir) if cache_dir is not None else None
+    from tqdm.auto import tqdm
+
+    outcomes = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(delayed(_run)(t, cache) for t in tasks)
+    results, n_cached = {}, 0
+    with tqdm(total=len(tasks), desc="compare", unit="task", disable=None if progress else True) as bar:
+        for task_id, result, cached in outcomes:
+            results[task_id] = result
+            n_cached += cached
+            bar.set_postfix_str(" ".join(str(p) for p in task_id if p is not None) + (" (cached)" if cached else ""))
+            bar.update()
+
+    cv = pd.DataFrame([{"pipeline": name, "fold": k, **results[("cv", name, k)]}
+                       for name in names for k in range(s.folds)])
+    final = {name: results[("final", name, None)] for name in names}
+    learning = pd.DataFrame(
+        [{"pipeline": name, **results[("learning", name, n)]} for name in names for n in sizes]
+        + [{"pipeline": name, "n_train": len(y_train), "accuracy": accuracy_score(y_test, final[name]["pred"]),
+            "fit_time": final[name]["fit_seconds"]} for name in names])
+    robustness = pd.DataFrame([{"pipeline": name, **row} for name in names for row in final[name].pop("robustness")])
+    user = None
+    if y_user is not None:
+        user = pd.DataFrame([{"pipeline": name, "n": len(y_user), "accuracy": final[name].pop("user_accuracy")}
+                             for name in names])
+    environment = _environment(s, command, started, time.perf_counter() - wall, n_cached, len(tasks), {
+        "cross-validation": dataset_checksum(X_cv, y_cv), "final fit": train_checksum,
+        "test": dataset_checksum(X_test, y_test), "robustness": dataset_checksum(X_rob, y_rob)})
+    return Comparison(names, s, cv.sort_values(["pipeline", "fold"], ignore_index=True), final,
+                      learning.sort_values(["pipeline", "n_train"], ignore_index=True), robustness, user,
+                      X_test, y_test, environment)
+
+
+def _environment(settings, command, started, wall, n_cached, n_tasks, checksums) -> dict:
+    from workbench.evaluate import _cpu_name
+    from workbench.store import library_versions
+
+    return {
+        "command": command or " ".join(sys.argv),
+        "started": started.isoformat(timespec="seconds"),
+        "wall_seconds": round(wall, 1),
+        "tasks": n_tasks,
+        "cached_tasks": n_cached,
+        "settings": {k: v for k, v in settings.__dict__.items()},
+        "data_sha256": checksums,
+        "cpu": _cpu_name(),
+        "cpus": os.cpu_count(),
+        "platform": platform.platform(),
+        "versions": library_versions(),
+    }
