@@ -146,6 +146,35 @@ def cmd_cv(args) -> int:
     return 0
 
 
+def cmd_compare(args) -> int:
+    from dataclasses import replace
+
+    from workbench.compare import FULL, QUICK, compare
+    from workbench.registry import list_pipelines
+    from workbench.report import leaderboard, write_report
+
+    settings = replace(QUICK if args.quick else FULL, random_state=args.seed)
+    if args.folds is not None:
+        settings = replace(settings, folds=args.folds)
+    names = args.pipelines or list_pipelines()
+    import shlex
+    from pathlib import Path
+
+    command = shlex.join(["workbench", *(sys.argv[1:] if args.argv is None else args.argv)])
+    comparison = compare(names, settings, cache_dir=None if args.no_cache else Path(args.out) / ".cache",
+                         n_jobs=args.n_jobs, log_path=args.log, data_path=args.data, progress=True,
+                         command=command)
+    folder = write_report(comparison, args.out)
+    board = leaderboard(comparison).set_index("pipeline")
+    table = board[["test_accuracy", "macro_f1", "cv_accuracy_mean", "fit_seconds", "latency_p50_ms"]]
+    table.columns = ["test acc", "macro F1", "CV acc", "fit s", "ms/image"]
+    print(table.to_string(float_format=lambda v: f"{v:.4f}" if v < 1 else f"{v:.1f}"))
+    env = comparison.environment
+    print(f"report: {folder / 'index.html'} ({env['wall_seconds']:.0f} s, "
+          f"{env['cached_tasks']} of {env['tasks']} tasks from the cache)")
+    return 0
+
+
 def cmd_evaluate(args) -> int:
     from workbench.evaluate import evaluate_model
     from workbench.store import load_model
@@ -271,6 +300,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--n-jobs", type=int, default=None, metavar="J", help="parallel fits (-1: all cores)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_cv)
+
+    p = sub.add_parser("compare", parents=[data], help="compare pipelines and write a report (HTML, Markdown, CSV)")
+    p.add_argument("pipelines", nargs="*", metavar="NAME", help="pipelines to compare (default: all)")
+    p.add_argument("--quick", action="store_true", help="small stratified subsets: minutes instead of an hour")
+    p.add_argument("--folds", type=int, metavar="K", help="CV folds (default 5, 3 with --quick)")
+    p.add_argument("--out", default="reports", metavar="DIR",
+                   help="write DIR/<timestamp>/ and point DIR/latest at it (default: reports)")
+    p.add_argument("--n-jobs", type=int, default=None, metavar="J", help="parallel tasks (-1: all cores)")
+    p.add_argument("--log", metavar="PATH",
+                   help="prediction log whose corrected records score the models (default: the app's log)")
+    p.add_argument("--no-cache", action="store_true", help="recompute everything (default: reuse DIR/.cache)")
+    p.set_defaults(func=cmd_compare)
 
     p = sub.add_parser("evaluate", parents=[data], help="score a saved model on the MNIST test split")
     p.add_argument("model", metavar="MODEL", help="saved model name or path to its .json/.skops")

@@ -1,0 +1,208 @@
+"""`workbench compare`: corruptions, the comparison, its cache, and the report it writes."""
+
+import base64
+import json
+from html.parser import HTMLParser
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from workbench import fit_pipeline, load_mnist, save_model
+from workbench.cli import main
+from workbench.compare import Settings, compare
+from workbench.corruptions import CORRUPTIONS, corrupt
+from workbench.live.log import PredictionLog
+from workbench.report import leaderboard, write_report
+
+TINY = Settings(folds=2, cv_subset=300, train_subset=600, test_subset=300, learning_sizes=(100, 300),
+                robustness_subset=100, latency_calls=10)
+
+
+@pytest.fixture(autouse=True)
+def no_user_log(tmp_path, monkeypatch):
+    """The user's own prediction log is never read by these tests."""
+    monkeypatch.setenv("WORKBENCH_LOG", str(tmp_path / "absent.sqlite"))
+
+
+# ---- corruptions
+
+@pytest.mark.parametrize("kind", list(CORRUPTIONS))
+def test_corruptions_start_from_the_clean_image_and_grow(kind):
+    X, _ = load_mnist("test", subset=50)
+    levels, _ = CORRUPTIONS[kind]
+    clean = levels[1] if kind == "thickness" else levels[0]  # thickness starts at -1 (thinner)
+    np.testing.assert_array_equal(corrupt(X, kind, clean), X)
+    changes = [np.abs(corrupt(X, kind, level).astype(int) - X).mean() for level in levels if level != clean]
+    out = corrupt(X, kind, levels[-1])
+    assert out.shape == X.shape and out.dtype == np.uint8
+    assert changes[-1] > 5  # the strongest level changes the image a lot (mean absolute change, 0-255)
+    if kind != "thickness":
+        assert changes == sorted(changes)
+
+
+def test_corruptions_are_deterministic_and_refuse_unknown_kinds():
+    X, _ = load_mnist("test", subset=20)
+    np.testing.assert_array_equal(corrupt(X, "noise", 0.3, random_state=1), corrupt(X, "noise", 0.3, random_state=1))
+    assert not np.array_equal(corrupt(X, "noise", 0.3, random_state=1), corrupt(X, "noise", 0.3, random_state=2))
+    with pytest.raises(ValueError, match="unknown corruption 'fog'"):
+        corrupt(X, "fog", 1)
+
+
+# ---- the comparison and its report
+
+def _log_with_corrections(path, n=12):
+    X, y = load_mnist("test", subset=100, random_state=5)
+    with PredictionLog(path) as log:
+        for i in range(n):
+            record = log.add("draw", "cnn", "0" * 64, int(y[i]), 0.9, np.full(10, 0.1), 1.0, X[i])
+            log.correct(record, int(y[i]))
+        log.add("draw", "cnn", "0" * 64, 3, 0.9, np.full(10, 0.1), 1.0, X[n])  # not corrected: not counted
+
+
+class _Links(HTMLParser):
+    """Collects the images, links and table cells of a page (and fails on malformed nesting)."""
+
+    def __init__(self):
+        super().__init__()
+        self.images, self.links, self.tables, self._stack = [], [], {}, []
+        self._table = self._row = None
+
+    def handle_starttag(self, tag, attrs):
+        attrs = dict(attrs)
+        if tag not in ("img", "meta", "br", "link"):
+            self._stack.append(tag)
+        if tag == "img":
+            self.images.append(attrs["src"])
+        elif tag == "a":
+            self.links.append(attrs["href"])
+        elif tag == "table":
+            self._table = self.tables.setdefault(attrs.get("id"), [])
+        elif tag == "tr" and self._table is not None:
+            self._row = []
+            self._table.append(self._row)
+
+    def handle_endtag(self, tag):
+        assert self._stack and self._stack[-1] == tag, f"</{tag}> closes <{self._stack[-1:]}>"
+        self._stack.pop()
+        if tag == "table":
+            self._table = None
+
+    def handle_data(self, data):
+        if self._stack and self._stack[-1] in ("td", "th") and self._row is not None:
+            self._row.append(data.strip())
+
+
+@pytest.fixture(scope="module")
+def report(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("compare")
+    log_path = tmp / "log.sqlite"
+    _log_with_corrections(log_path)
+    c = compare(["logreg", "pca_knn"], TINY, cache_dir=tmp / "cache", log_path=log_path, command="test")
+    folder = write_report(c, tmp / "reports")
+    return c, folder, tmp
+
+
+def test_the_comparison_holds_every_part(report):
+    c, _, _ = report
+    assert list(c.cv.columns[:2]) == ["pipeline", "fold"] and len(c.cv) == 2 * TINY.folds
+    assert set(c.final) == {"logreg", "pca_knn"}
+    for result in c.final.values():
+        assert result["proba"].shape == (300, 10) and len(result["pred"]) == 300
+        assert result["latency_p50_ms"] <= result["latency_p95_ms"] and result["size_bytes"] > 1000
+    # the learning curve ends with the final fit
+    assert sorted(c.learning[c.learning.pipeline == "logreg"].n_train) == [100, 300, 600]
+    assert len(c.robustness) == 2 * sum(len(levels) for levels, _ in CORRUPTIONS.values())
+    assert c.user is not None and (c.user.n == 12).all()
+    assert c.environment["data_sha256"]["test"] and c.environment["command"] == "test"
+
+
+def test_report_html_parses_and_every_figure_it_references_is_there(report):
+    _, folder, _ = report
+    page = _Links()
+    page.feed((folder / "index.html").read_text())
+    page.close()
+    assert len(page.images) >= 9
+    for src in page.images:  # embedded: the page needs no other file
+        assert src.startswith("data:image/png;base64,")
+        assert base64.b64decode(src.split(",", 1)[1])[:8] == b"\x89PNG\r\n\x1a\n"
+    local = [href for href in page.links if not href.startswith(("#", "http"))]
+    assert any(href.endswith(".svg") for href in local) and "results.csv" in local
+    for href in local:
+        assert (folder / href).stat().st_size > 0, href
+    md = (folder / "report.md").read_text()
+    for figure in (folder / "figures").glob("*.png"):
+        assert f"figures/{figure.name}" in md or figure.stem in (folder / "index.html").read_text()
+    assert (folder.parent / "latest").resolve() == folder.resolve()
+
+
+def test_report_numbers_match_results_csv(report):
+    c, folder, _ = report
+    results = pd.read_csv(folder / "results.csv")
+    assert len(results) == 2 * TINY.folds and set(results.pipeline) == {"logreg", "pca_knn"}
+    pd.testing.assert_frame_equal(results, c.cv, check_dtype=False)
+    page = _Links()
+    page.feed((folder / "index.html").read_text())
+    header, *rows = page.tables["leaderboard"]
+    cv_column, test_column = header.index("CV accuracy"), header.index("test accuracy")
+    board = pd.read_csv(folder / "leaderboard.csv").set_index("pipeline")
+    for row in rows:
+        folds = results[results.pipeline == row[0]].accuracy
+        assert row[cv_column] == f"{100 * folds.mean():.2f} ± {100 * folds.std():.2f}%"
+        assert row[test_column] == f"{100 * board.loc[row[0], 'test_accuracy']:.2f}%"
+        assert board.loc[row[0], "test_accuracy"] == np.mean(c.final[row[0]]["pred"] == c.y_test)
+    assert [r[0] for r in rows] == list(board.index)  # best first, as in the CSV
+    user = {r[0]: r[-1] for r in page.tables["user"][1:]}
+    assert set(user) == {"logreg", "pca_knn"}
+
+
+def test_summary_names_the_best_model_and_its_test(report):
+    c, folder, _ = report
+    best = leaderboard(c).pipeline.iloc[0]
+    md = (folder / "report.md").read_text()
+    summary = md.split("## Summary", 1)[1].split("## 1.", 1)[0]
+    assert f"**{best}** is the most accurate" in summary and "McNemar" in summary and "t-test" in summary
+
+
+def test_rerun_takes_every_result_from_the_cache(report):
+    c, _, tmp = report
+    again = compare(["logreg", "pca_knn"], TINY, cache_dir=tmp / "cache", log_path=tmp / "log.sqlite")
+    assert again.environment["cached_tasks"] == again.environment["tasks"]
+    pd.testing.assert_frame_equal(again.cv, c.cv)
+    np.testing.assert_array_equal(again.final["pca_knn"]["proba"], c.final["pca_knn"]["proba"])
+    # a changed setting recomputes only what depends on it
+    more = compare(["logreg"], Settings(**{**TINY.__dict__, "folds": 3}), cache_dir=tmp / "cache")
+    assert more.environment["cached_tasks"] == 1 + 2  # the final fit and the two learning-curve points
+
+
+def test_a_saved_model_of_the_same_pipeline_and_data_is_reused(models_dir, tmp_path):
+    pipe, meta = fit_pipeline("logreg", subset=TINY.train_subset)
+    save_model(pipe, "logreg", metadata=meta)
+    c = compare(["logreg"], TINY)
+    assert c.final["logreg"]["reused_model"] and c.final["logreg"]["fit_seconds"] == meta["fit_seconds"]
+    other = compare(["logreg"], Settings(**{**TINY.__dict__, "train_subset": 500}))
+    assert not other.final["logreg"]["reused_model"]
+
+
+def test_compare_command_writes_the_report_and_prints_the_leaderboard(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["compare", "logreg", "--quick", "--folds", "2", "--out", "out"]) == 0
+    out = capsys.readouterr().out
+    assert "logreg" in out
+    report = out.split("report: ", 1)[1].split(" (", 1)[0]
+    assert (tmp_path / report).exists() and report.endswith("index.html")
+    env = json.loads((tmp_path / "out" / "latest" / "environment.json").read_text())
+    assert env["command"] == "workbench compare logreg --quick --folds 2 --out out"
+    assert env["settings"]["folds"] == 2 and env["settings"]["cv_subset"] == 2000
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["compare", "logreg", "nonesuch"], "unknown pipeline 'nonesuch'"),
+    (["compare", "logreg", "logreg"], "named twice: logreg"),
+    (["compare", "logreg", "--folds", "1"], "folds must be at least 2"),
+])
+def test_compare_command_names_bad_arguments(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(argv) == 2
+    assert message in capsys.readouterr().err
+    assert not (tmp_path / "reports").exists()  # nothing written
