@@ -412,7 +412,7 @@ def test_predict_command(tmp_path, monkeypatch, capsys, mnist_test):
     assert results[0]["text"] == "".join(map(str, page.labels))
     assert [d["label"] for d in results[0]["digits"]] == page.labels
     assert all(len(d["box"]) == 4 and 0.7 <= d["confidence"] <= 1 for d in results[0]["digits"])
-    assert "not a readable PNG" in results[1]["error"] and "broken.png" in results[1]["error"]
+    assert "corrupt" in results[1]["error"] and "broken.png" in results[1]["error"]
     assert "missing.bmp" in results[2]["error"]
     assert results[3]["text"] == str(y[1])
 

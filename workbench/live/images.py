@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import cv2
@@ -49,17 +50,66 @@ def as_gray(image) -> np.ndarray:
     return gray
 
 
+#: Larger images are refused from their header, before any pixel is decoded: a 30,000 x 30,000
+#: PNG of a few kilobytes would otherwise take gigabytes of memory (a decompression bomb).
+MAX_PIXELS = 50_000_000
+
+
 def read_image(path: str | Path) -> np.ndarray:
-    """Read a PNG, JPEG or BMP file as BGR (or BGRA) uint8; :class:`ImageError` names the file
-    and the problem when it cannot be read."""
+    """Read an image file (PNG, JPEG, BMP, or anything else Pillow reads) for the readers.
+
+    The EXIF orientation of photos is applied; palette, grayscale, 16-bit, RGBA and CMYK
+    images are all accepted. Returns grayscale ``(h, w)`` (uint8 or uint16), BGR ``(h, w, 3)``
+    or, with transparency, BGRA ``(h, w, 4)`` uint8: what :func:`as_gray` takes.
+
+    Raises
+    ------
+    ImageError
+        Naming the file and the problem: missing, empty, not an image, corrupt or truncated,
+        or more than :data:`MAX_PIXELS` pixels (checked before decoding).
+    """
+    from PIL import Image, ImageOps, UnidentifiedImageError
+
     path = Path(path)
     try:
-        data = np.fromfile(path, dtype=np.uint8)
+        with path.open("rb") as file:
+            if not file.read(1):
+                raise ImageError(f"{path}: the file is empty")
     except OSError as exc:
         raise ImageError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
-    if data.size == 0:
-        raise ImageError(f"{path}: the file is empty")
-    image = cv2.imdecode(data, cv2.IMREAD_UNCHANGED)
-    if image is None:
-        raise ImageError(f"{path}: not a readable PNG, JPEG or BMP image (corrupt or another format)")
-    return image
+    try:
+        with warnings.catch_warnings():  # Pillow warns above 89 megapixels; ours is the stricter limit
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            image = Image.open(path)  # reads the header only
+        with image:
+            width, height = image.size
+            if width * height > MAX_PIXELS:
+                raise ImageError(
+                    f"{path}: the image is {width} x {height} pixels ({width * height / 1e6:,.0f} megapixels), "
+                    f"more than the {MAX_PIXELS / 1e6:.0f} megapixels the readers accept; scale it down first")
+            return _pixels(ImageOps.exif_transpose(image))
+    except ImageError:
+        raise
+    except UnidentifiedImageError as exc:
+        raise ImageError(f"{path}: not a readable PNG, JPEG or BMP image (corrupt or another format)") from exc
+    except Image.DecompressionBombError as exc:  # Pillow's own limit (179 megapixels), above ours
+        raise ImageError(
+            f"{path}: the image is more than {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels, more than the "
+            f"{MAX_PIXELS / 1e6:.0f} megapixels the readers accept; scale it down first") from exc
+    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+        raise ImageError(f"{path}: the image is corrupt or truncated ({exc})") from exc
+
+
+def _pixels(image) -> np.ndarray:
+    """A decoded Pillow image as the arrays :func:`as_gray` takes."""
+    if image.mode in ("1", "L"):
+        return np.asarray(image.convert("L"))
+    if image.mode.startswith("I"):  # 16- or 32-bit integer grayscale
+        return np.clip(np.asarray(image, dtype=np.int64), 0, 65535).astype(np.uint16)
+    if image.mode == "F":
+        values = np.asarray(image, dtype=np.float64)
+        top = values.max() if np.isfinite(values).all() and values.max() > 0 else 1.0
+        return np.clip(values / top * 255, 0, 255).astype(np.uint8)
+    if "A" in image.mode or "transparency" in image.info:
+        return cv2.cvtColor(np.asarray(image.convert("RGBA")), cv2.COLOR_RGBA2BGRA)
+    return cv2.cvtColor(np.asarray(image.convert("RGB")), cv2.COLOR_RGB2BGR)
