@@ -40,7 +40,8 @@ def _image_files(folder, drawing):
     gray.convert("RGB").save(files.setdefault("photo.jpg", folder / "photo.jpg"), quality=90)
     gray.convert("RGB").save(files.setdefault("scan.bmp", folder / "scan.bmp"))
     gray.convert("1").save(files.setdefault("bilevel.png", folder / "bilevel.png"))
-    gray.convert("RGB").convert("P", palette=Image.Palette.ADAPTIVE).save(files.setdefault("palette.png", folder / "palette.png"))
+    palette = gray.convert("RGB").convert("P", palette=Image.Palette.ADAPTIVE)
+    palette.save(files.setdefault("palette.png", folder / "palette.png"))
     Image.fromarray(drawing.astype(np.uint16) * 257).save(files.setdefault("16bit.png", folder / "16bit.png"))
     rgba = np.zeros((*drawing.shape, 4), np.uint8)  # dark ink on a transparent background
     rgba[..., 3] = 255 - drawing
