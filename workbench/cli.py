@@ -151,7 +151,7 @@ def cmd_compare(args) -> int:
 
     from workbench.compare import FULL, QUICK, compare
     from workbench.registry import list_pipelines
-    from workbench.report import leaderboard, write_report
+    from workbench.report import format_leaderboard, leaderboard, write_report
 
     settings = replace(QUICK if args.quick else FULL, random_state=args.seed)
     if args.folds is not None:
@@ -165,10 +165,8 @@ def cmd_compare(args) -> int:
                          n_jobs=args.n_jobs, log_path=args.log, data_path=args.data, progress=True,
                          command=command)
     folder = write_report(comparison, args.out)
-    board = leaderboard(comparison).set_index("pipeline")
-    table = board[["test_accuracy", "macro_f1", "cv_accuracy_mean", "fit_seconds", "latency_p50_ms"]]
-    table.columns = ["test acc", "macro F1", "CV acc", "fit s", "ms/image"]
-    print(table.to_string(float_format=lambda v: f"{v:.4f}" if v < 1 else f"{v:.1f}"))
+    table = format_leaderboard(leaderboard(comparison)).set_index("pipeline")
+    print(table[["test accuracy", "CV accuracy", "fit (s)", "latency p50 / p95 (ms)", "size (MB)"]].to_string())
     env = comparison.environment
     print(f"report: {folder / 'index.html'} ({env['wall_seconds']:.0f} s, "
           f"{env['cached_tasks']} of {env['tasks']} tasks from the cache)")

@@ -298,6 +298,8 @@ def _fig_robustness(c, order, colors):
         ax.set_title(kind, fontsize=10)
         ax.set_xlabel(unit, fontsize=8)
         ax.set_xticks(levels)
+        if levels[-1] < levels[0]:  # shrinking: the strongest level is the smallest factor
+            ax.invert_xaxis()
         ax.set_ylim(0, 100)
         ax.grid(alpha=0.3)
     axes[0].set_ylabel("accuracy (%)")
@@ -372,8 +374,8 @@ def _save(fig, folder: Path, name: str) -> str:
     return base64.b64encode(buffer.getvalue()).decode()
 
 
-def _fmt_board(board: pd.DataFrame) -> pd.DataFrame:
-    """The leaderboard as people read it."""
+def format_leaderboard(board: pd.DataFrame) -> pd.DataFrame:
+    """The :func:`leaderboard` as people read it (strings)."""
     return pd.DataFrame({
         "pipeline": board.pipeline,
         "test accuracy": board.test_accuracy.map(_pct),
@@ -452,7 +454,7 @@ def write_report(c: Comparison, out: str | Path = "reports") -> Path:
     }
     figures = {key: {"title": title, "png": _save(make(), figures_dir, key)} for key, (title, make) in makers.items()}
 
-    fmt_board = _fmt_board(board)
+    fmt_board = format_leaderboard(board)
     confused_text = confused.groupby("pipeline", sort=False).apply(
         lambda g: ", ".join(f"{t}→{p} ({n})" for t, p, n in zip(g.true, g.predicted, g["count"], strict=False)),
         include_groups=False).reindex(order).fillna("none")
