@@ -165,6 +165,7 @@ def _colors(order):
 
 def _fig_tradeoff(board, colors):
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     fig, ax = plt.subplots(figsize=(7, 4.2))
     for row in board.itertuples():
@@ -173,6 +174,7 @@ def _fig_tradeoff(board, colors):
         ax.annotate(row.pipeline, (row.latency_p50_ms, 100 * row.test_accuracy), xytext=(6, 4),
                     textcoords="offset points", fontsize=8)
     ax.set_xscale("log")
+    ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
     ax.set_xlabel("single-image latency, median (ms, log scale)")
     ax.set_ylabel("test accuracy (%)")
     ax.set_title("Accuracy against speed (marker area grows with model size)")
@@ -467,13 +469,15 @@ def write_report(c: Comparison, out: str | Path = "reports") -> Path:
     env = c.environment
     context = {
         "title": f"Digit workbench comparison, {env['started'][:10]}",
-        "c": c, "env": env, "summary": words, "figures": figures, "order": order,
+        "c": c, "env": env, "summary": words, "summary_html": [_bold(line) for line in words],
+        "figures": figures, "order": order,
         "n_test": len(c.y_test), "n_cv": int(c.cv.n_train.iloc[0] + c.cv.n_test.iloc[0]),
         "n_train": int(c.learning.n_train.max()),
         "tables": {
             "leaderboard": fmt_board.to_html(index=False, table_id="leaderboard", border=0),
             "pairs": _fmt_pairs(pairs).to_html(index=False, table_id="pairwise", border=0),
-            "confused": confused_text.rename("most confused (true→predicted, count)").to_frame().to_html(border=0),
+            "confused": confused_text.rename("most confused (true→predicted, count)").reset_index().to_html(
+                index=False, border=0, table_id="confused"),
             "per_class": per_class_wide.to_html(border=0, table_id="per-class"),
             "robustness": mean_rob.to_html(border=0, table_id="robustness"),
             "user": None if user is None else user.to_html(index=False, border=0, table_id="user"),
@@ -493,6 +497,15 @@ def write_report(c: Comparison, out: str | Path = "reports") -> Path:
     (folder / "report.md").write_text(templates.get_template("report.md").render(**context))
     _point_latest(out, folder)
     return folder
+
+
+def _bold(line: str):
+    """A summary line as HTML: escaped, with ``**name**`` in bold."""
+    import re
+
+    from markupsafe import Markup, escape
+
+    return Markup(re.sub(r"\*\*(.+?)\*\*", r"<b>\1</b>", str(escape(line))))
 
 
 def _new_folder(out: Path) -> Path:
