@@ -1,8 +1,13 @@
-"""Hostile inputs and faults: odd and broken image files, oversized images, bad arrays."""
+"""Hostile inputs and faults: odd and broken image files, oversized images, a camera that
+disappears, a prediction log that cannot be written."""
 
 import json
 import resource
+import sqlite3
 import struct
+import subprocess
+import sys
+import time
 import zlib
 
 import numpy as np
@@ -11,7 +16,11 @@ from PIL import Image
 
 from workbench import load_mnist
 from workbench.cli import main
+from workbench.live.camera import CameraLoop
 from workbench.live.images import MAX_PIXELS, ImageError, read_image
+from workbench.live.log import LogError, PredictionLog
+from workbench.live.predictor import Predictor, load_active
+from workbench.live.sources import DemoSource, Source, SourceError, open_source
 from workbench.live.synth import redraw
 
 
@@ -112,3 +121,124 @@ def test_the_pixel_limit_is_checked_before_decoding(tmp_path):
         read_image(tmp_path / "big.png")
     with pytest.raises(ImageError, match="cannot read the file"):
         read_image(tmp_path)  # a folder
+
+
+# ---- camera faults ------------------------------------------------------------------------------
+
+class FlakyCamera(Source):
+    """A device that gives ``frames`` frames, then fails; its first ``refusals`` reopens fail."""
+
+    name = "camera 9"
+    reconnectable = True
+
+    def __init__(self, frames: int, refusals: int):
+        self.demo, self.left, self.refusals, self.reopens = DemoSource(seed=3), frames, refusals, 0
+
+    def read(self):
+        if self.left == 0:
+            raise RuntimeError("device unplugged")
+        self.left -= 1
+        return self.demo.read()
+
+    def reopen(self):
+        self.reopens += 1
+        if self.reopens <= self.refusals:
+            return False
+        self.left = 10**9
+        return True
+
+
+@pytest.fixture(scope="module")
+def predictor():
+    predictor = Predictor(load_active("logreg"))
+    yield predictor
+    predictor.close()
+
+
+def _watch(loop, until, timeout=30):
+    """Statuses of ``loop`` (each once, in order) until ``until(state)`` holds."""
+    statuses, deadline = [], time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        state = loop.latest()
+        if not statuses or statuses[-1] != state.status:
+            statuses.append(state.status)
+        if until(state):
+            return statuses
+        time.sleep(0.005)
+    raise AssertionError(f"timed out; statuses: {statuses}")
+
+
+def test_a_camera_that_disappears_is_retried_with_backoff_and_comes_back(predictor):
+    camera = FlakyCamera(frames=5, refusals=2)
+    loop = CameraLoop(camera, predictor, max_fps=200)
+    loop.max_backoff = 0.2
+    loop.start()
+    try:
+        statuses = _watch(loop, lambda s: s.frame_number > 10)
+    finally:
+        loop.stop()
+    lost = [s for s in statuses if "lost" in s]
+    assert lost[0] == "camera 9 lost (device unplugged); retrying in 0.5 s (attempt 1)"
+    assert any("attempt 3" in s for s in lost) and camera.reopens == 3
+    assert statuses[-1] == "running"
+
+
+def test_stopping_during_the_retries_is_prompt(predictor):
+    loop = CameraLoop(FlakyCamera(frames=1, refusals=10**6), predictor).start()
+    _watch(loop, lambda s: "retrying" in s.status)
+    started = time.monotonic()
+    loop.stop()
+    assert not loop._thread.is_alive() and time.monotonic() - started < 5
+
+
+def test_a_missing_camera_is_a_clear_error():
+    with pytest.raises(SourceError, match="cannot open camera 7: no camera at this index"):
+        open_source("7")
+
+
+# ---- prediction log faults ------------------------------------------------------------------------
+
+def test_two_processes_logging_at_once_lose_nothing(tmp_path):
+    path = tmp_path / "log.sqlite"
+    code = (
+        "import sys, numpy as np\n"
+        "from workbench.live.log import PredictionLog\n"
+        f"log = PredictionLog({str(path)!r})\n"
+        "for i in range(300):\n"
+        "    image = np.full((28, 28), i % 256, np.uint8)\n"
+        "    log.add('draw', sys.argv[1], 'sha', i % 10, 0.9, np.full(10, 0.1), 1.0, image)\n"
+    )
+    writers = [subprocess.Popen([sys.executable, "-c", code, name]) for name in ("first", "second")]
+    assert [w.wait(timeout=120) for w in writers] == [0, 0]
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+        counts = dict(db.execute("SELECT model, COUNT(*) FROM predictions GROUP BY model").fetchall())
+    assert counts == {"first": 300, "second": 300}
+
+
+def test_a_full_disk_is_a_clear_error_and_the_camera_keeps_reading(tmp_path, predictor):
+    log = PredictionLog(tmp_path / "log.sqlite")
+    X, y = load_mnist("test", subset=20)
+    first = log.add("draw", "cnn", "sha", int(y[0]), 0.9, np.full(10, 0.1), 1.0, X[0])
+    pages = log._db.execute("PRAGMA page_count").fetchone()[0]
+    log._db.execute(f"PRAGMA max_page_count = {pages}")  # SQLite now fails as on a full disk
+    with pytest.raises(LogError, match=r"cannot write to the prediction log .*log.sqlite: database or disk is full"):
+        for _ in range(200):
+            log.add("draw", "cnn", "sha", int(y[1]), 0.9, np.full(10, 0.1), 1.0, X[1])
+    loop = CameraLoop(DemoSource(seed=1), predictor, log, max_fps=200).start()
+    try:
+        statuses = _watch(loop, lambda s: s.frame_number > 40)
+    finally:
+        loop.stop()
+    assert "running, not logging: cannot write to the prediction log" in statuses[-1]
+    assert log.corrections()[1].size == 0 and log._db.execute(
+        "SELECT id FROM predictions WHERE id = ?", (first,)).fetchone() == (first,)  # what was saved is there
+
+
+def test_a_read_only_log_location_warns_and_predict_still_reads(tmp_path, drawing, capsys):
+    image, label = drawing
+    Image.fromarray(image).save(tmp_path / "digit.png")
+    assert main(["predict", "--log", "/proc/workbench/log.sqlite", str(tmp_path / "digit.png")]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip().endswith(f": {label}")
+    assert "cannot open the prediction log /proc/workbench/log.sqlite" in captured.err

@@ -75,6 +75,8 @@ class CameraLoop:
         self.predictor = predictor
         self.log = log
         self.max_fps = max_fps
+        self.max_backoff = 10.0
+        self.log_error: str | None = None
         self.paused = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -105,12 +107,17 @@ class CameraLoop:
                 continue
             started = time.perf_counter()
             try:
-                frame = self.source.read()
+                frame, problem = self.source.read(), "no frame"
             except Exception as exc:  # a camera unplugged mid-stream, a broken file
-                self._publish(status=f"camera error: {exc}")
-                return
+                frame, problem = None, str(exc)
             if frame is None:
-                self._publish(status=f"{self.source.name} ended")
+                if self.source.reconnectable and self._reconnect(problem):
+                    tracker = None
+                    continue
+                if problem == "no frame":
+                    self._publish(status=f"{self.source.name} ended")
+                else:
+                    self._publish(status=f"camera error: {problem}")
                 return
             active = self.predictor.active
             if tracker is None or tracker.classes is not active.pipeline.classes_:
@@ -120,8 +127,25 @@ class CameraLoop:
             number += 1
             stamps.append(time.perf_counter())
             fps = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 else 0.0
-            self._publish(frame=frame, reading=reading, fps=fps, status="running", frame_number=number)
+            status = "running" if self.log_error is None else f"running, not logging: {self.log_error}"
+            self._publish(frame=frame, reading=reading, fps=fps, status=status, frame_number=number)
             self._stop.wait(max(0.0, 1 / self.max_fps - (time.perf_counter() - started)))
+
+    def _reconnect(self, problem: str) -> bool:
+        """Retry a lost device with exponential backoff (0.5 s doubling up to 10 s), saying so
+        in the status, until it works again (True) or the loop is stopped (False)."""
+        delay, attempt = 0.5, 1
+        while True:
+            self._publish(status=f"{self.source.name} lost ({problem}); retrying in {delay:g} s (attempt {attempt})")
+            if self._stop.wait(delay):
+                return False
+            try:
+                if self.source.reopen():
+                    self._publish(status="running")
+                    return True
+            except Exception as exc:  # a driver error is one more failed attempt
+                problem = str(exc)
+            delay, attempt = min(2 * delay, self.max_backoff), attempt + 1
 
     def _log_settled(self, reading: Reading) -> None:
         """Log each digit when its smoothed label first appears or changes (keyed by its box,
@@ -136,8 +160,8 @@ class CameraLoop:
                 try:
                     self.log.add("camera", reading.model, reading.model_sha256, digit.label, digit.confidence,
                                  digit.probabilities, 1000 * reading.seconds, digit.image)
-                except LogError:
-                    self.log = None  # keep reading; the UI shows the log's own error when it opens it
+                except LogError as exc:  # a full disk, a log made read-only: keep reading, say why
+                    self.log, self.log_error = None, str(exc)
                     return
         self._logged = seen
 

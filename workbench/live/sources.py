@@ -23,9 +23,15 @@ class Source:
     """Base of the frame sources: ``read()`` gives the next frame or None at the end."""
 
     name = "source"
+    #: A device that may come back after it fails (a webcam): the camera loop retries it.
+    reconnectable = False
 
     def read(self) -> np.ndarray | None:  # pragma: no cover - every source overrides it
         raise NotImplementedError
+
+    def reopen(self) -> bool:
+        """Try to open the source again after a failure; True when it works again."""
+        return False
 
     def close(self) -> None:
         pass
@@ -62,9 +68,19 @@ class _CaptureSource(Source):
 
 
 class CameraSource(_CaptureSource):
+    reconnectable = True
+
     def __init__(self, index: int = 0):
+        self.index = index
         super().__init__(index, f"camera {index}", "no camera at this index (is one connected and free?); "
                                                    "use --camera demo to try the camera path without one")
+
+    def reopen(self) -> bool:
+        import cv2
+
+        self._capture.release()
+        self._capture = cv2.VideoCapture(self.index)
+        return self._capture.isOpened()
 
 
 class VideoSource(_CaptureSource):
