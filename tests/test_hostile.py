@@ -2,6 +2,7 @@
 disappears, a prediction log that cannot be written."""
 
 import json
+import os
 import resource
 import sqlite3
 import struct
@@ -22,6 +23,7 @@ from workbench.live.log import LogError, PredictionLog
 from workbench.live.predictor import Predictor, load_active
 from workbench.live.sources import DemoSource, Source, SourceError, open_source
 from workbench.live.synth import redraw
+from workbench.store import ModelFileError, load_model, resolve_model
 
 
 @pytest.fixture(scope="module")
@@ -242,3 +244,60 @@ def test_a_read_only_log_location_warns_and_predict_still_reads(tmp_path, drawin
     captured = capsys.readouterr()
     assert captured.out.strip().endswith(f": {label}")
     assert "cannot open the prediction log /proc/workbench/log.sqlite" in captured.err
+
+
+# ---- model files ----------------------------------------------------------------------------------
+
+class _Payload:
+    """Unpickling this runs a shell command (what a hostile model file would do)."""
+
+    def __init__(self, command):
+        self.command = command
+
+    def __reduce__(self):
+        import os
+
+        return os.system, (self.command,)
+
+
+@pytest.mark.parametrize("suffix", [".skops", ".json"])
+def test_a_pickle_bomb_model_file_is_refused_and_nothing_runs(tmp_path, models_dir, suffix):
+    import pickle
+
+    marker = tmp_path / "ran"
+    models_dir.mkdir()
+    evil = models_dir / "evil-000000000000.skops"
+    evil.write_bytes(pickle.dumps(_Payload(f"touch {marker}")))
+    (models_dir / "evil.json").write_text(json.dumps({"name": "evil", "file": evil.name}))
+    with pytest.raises(ModelFileError, match="evil-000000000000.skops is corrupt or not a skops file"):
+        load_model(evil if suffix == ".skops" else "evil")
+    assert not marker.exists()
+
+
+def test_a_model_killed_while_saving_leaves_the_previous_one_intact(tmp_path, models_dir):
+    """Kill -9 a process that saves model after model, at several moments; each time the store
+    holds a complete model that loads and passes its checksum."""
+    code = (
+        "import itertools, sys\n"
+        "import workbench\n"
+        "X, y = workbench.load_mnist('train', subset=300)\n"
+        "pipe = workbench.get_pipeline('random_forest', clf__n_estimators=30, clf__n_jobs=1).fit(X, y)\n"
+        "workbench.save_model(pipe, 'victim')\n"
+        "print('ready', flush=True)\n"
+        "for seed in itertools.count(1):\n"
+        "    pipe.set_params(clf__random_state=seed).fit(X, y)\n"
+        "    workbench.save_model(pipe, 'victim', metadata={'seed': seed})\n"
+    )
+    rng = np.random.default_rng(0)
+    X, _ = load_mnist("test", subset=50)
+    for _ in range(4):
+        writer = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True,
+                                  env={**os.environ, "WORKBENCH_MODELS": str(models_dir)})
+        assert writer.stdout.readline().strip() == "ready"
+        time.sleep(rng.uniform(0.05, 1.5))
+        writer.kill()
+        writer.wait()
+        model = load_model("victim")  # complete, checksum verified
+        assert model.predict(X).shape == (50,)
+        files = {p.name for p in models_dir.iterdir() if p.suffix == ".skops"}
+        assert resolve_model("victim")[0].name in files
