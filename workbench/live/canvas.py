@@ -46,4 +46,6 @@ def read_canvas(canvas) -> np.ndarray | None:
     extent = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
     if extent < MIN_DIGIT_FRACTION * max(gray.shape):
         return None
-    return ink_to_mnist(ink)
+    image = ink_to_mnist(ink)
+    # specks far apart pass the extent test but vanish at 28x28: still nothing drawn
+    return image if image is not None and image.max() > 0 else None
