@@ -34,7 +34,7 @@ def as_gray(image) -> np.ndarray:
     elif image.dtype.kind == "f":
         if not np.isfinite(image).all():
             raise ImageError("the image contains NaN or infinite values")
-        image = np.clip(np.round(image * 255), 0, 255).astype(np.uint8)
+        image = np.round(np.clip(image, 0, 1) * 255).astype(np.uint8)
     elif image.dtype == bool:
         image = image.astype(np.uint8) * 255
     else:
