@@ -135,7 +135,7 @@ def cmd_cv(args) -> int:
     names = args.pipelines or list_pipelines()
     log.info("cross-validating %s with %d folds", ", ".join(names), args.folds)
     results = cross_validate(names, folds=args.folds, subset=args.subset, n_jobs=args.n_jobs,
-                             random_state=args.seed, progress=True, data_path=args.data)
+                             random_state=args.seed, progress=True, data_path=args.data, scheduler=args.scheduler)
     summary = summarize_cv(results)
     if args.json:
         print(summary.reset_index().to_json(orient="records", indent=2))
@@ -163,13 +163,42 @@ def cmd_compare(args) -> int:
     command = shlex.join(["workbench", *(sys.argv[1:] if args.argv is None else args.argv)])
     comparison = compare(names, settings, cache_dir=None if args.no_cache else Path(args.out) / ".cache",
                          n_jobs=args.n_jobs, log_path=args.log, data_path=args.data, progress=True,
-                         command=command)
+                         command=command, scheduler=args.scheduler)
     folder = write_report(comparison, args.out)
     table = format_leaderboard(leaderboard(comparison)).set_index("pipeline")
     print(table[["test accuracy", "CV accuracy", "fit (s)", "latency p50 / p95 (ms)", "size (MB)"]].to_string())
     env = comparison.environment
     print(f"report: {folder / 'index.html'} ({env['wall_seconds']:.0f} s, "
           f"{env['cached_tasks']} of {env['tasks']} tasks from the cache)")
+    return 0
+
+
+def _parse_grid(items: list[str]) -> dict:
+    """``["clf__C=1,10", "pca__whiten=True,False"]`` -> ``{"clf__C": [1, 10], "pca__whiten": [True, False]}``."""
+    grid = {}
+    for item in items:
+        key, sep, values = item.partition("=")
+        if not sep or not key or not values:
+            raise SystemExit(f"workbench: --param takes KEY=V1,V2,... (e.g. clf__C=1,10,100), got {item!r}")
+        grid[key] = [_parse_params([f"{key}={v}"])[key] for v in values.split(",")]
+    return grid
+
+
+def cmd_search(args) -> int:
+    from workbench.evaluate import search
+
+    table = search(args.pipeline, _parse_grid(args.param), random=args.random, folds=args.folds,
+                   subset=args.subset, n_jobs=args.n_jobs, random_state=args.seed, data_path=args.data,
+                   scheduler=args.scheduler)
+    if args.json:
+        print(table.to_json(orient="records", indent=2))
+        return 0
+    shown = table.drop(columns=[c for c in table if c.startswith("fold")])
+    shown["accuracy"] = [f"{m:.4f} ± {s:.4f}" for m, s in zip(table.accuracy_mean, table.accuracy_std, strict=True)]
+    shown["fit s"] = table.fit_time.map("{:.2f}".format)
+    n = len(table)
+    print(f"{args.folds}-fold stratified CV of {n} settings of {args.pipeline} (mean ± std accuracy; seconds per fit)")
+    print(shown.drop(columns=["accuracy_mean", "accuracy_std", "fit_time"]).to_string(index=False))
     return 0
 
 
@@ -291,7 +320,12 @@ def build_parser() -> argparse.ArgumentParser:
                    help="override a parameter, sklearn style (e.g. clf__C=10); repeatable")
     p.set_defaults(func=cmd_fit)
 
-    p = sub.add_parser("cv", parents=[data], help="stratified K-fold cross-validation of pipelines")
+    dask = argparse.ArgumentParser(add_help=False)
+    dask.add_argument("--scheduler", metavar="ADDRESS",
+                      help="run on this Dask scheduler, e.g. tcp://host:8786 (default: $WORKBENCH_SCHEDULER, "
+                           "else locally)")
+
+    p = sub.add_parser("cv", parents=[data, dask], help="stratified K-fold cross-validation of pipelines")
     p.add_argument("pipelines", nargs="*", metavar="NAME", help="pipelines to compare (default: all)")
     p.add_argument("--folds", type=int, default=5, metavar="K", help="number of folds (default 5)")
     p.add_argument("--subset", type=int, metavar="N", help="use a stratified subset of N training images")
@@ -299,7 +333,20 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_cv)
 
-    p = sub.add_parser("compare", parents=[data], help="compare pipelines and write a report (HTML, Markdown, CSV)")
+    p = sub.add_parser("search", parents=[data, dask],
+                       help="grid or randomised search over a pipeline's parameters (stratified K-fold CV)")
+    p.add_argument("pipeline", metavar="NAME", help="registered pipeline (see: workbench list)")
+    p.add_argument("--param", action="append", required=True, metavar="KEY=V1,V2,...",
+                   help="values to try for a parameter, sklearn style (e.g. clf__C=1,10,100); repeatable")
+    p.add_argument("--random", type=int, metavar="N", help="try N settings drawn at random instead of all")
+    p.add_argument("--folds", type=int, default=5, metavar="K", help="number of folds (default 5)")
+    p.add_argument("--subset", type=int, metavar="N", help="use a stratified subset of N training images")
+    p.add_argument("--n-jobs", type=int, default=None, metavar="J", help="parallel fits (-1: all cores)")
+    p.add_argument("--json", action="store_true", help="print every setting's scores as JSON")
+    p.set_defaults(func=cmd_search)
+
+    p = sub.add_parser("compare", parents=[data, dask],
+                       help="compare pipelines and write a report (HTML, Markdown, CSV)")
     p.add_argument("pipelines", nargs="*", metavar="NAME", help="pipelines to compare (default: all)")
     p.add_argument("--quick", action="store_true", help="small stratified subsets: minutes instead of an hour")
     p.add_argument("--folds", type=int, metavar="K", help="CV folds (default 5, 3 with --quick)")
@@ -349,13 +396,15 @@ def main(argv: list[str] | None = None) -> int:
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
     from workbench.data import DataError
+    from workbench.distributed import SchedulerError
     from workbench.live.log import LogError
     from workbench.live.sources import SourceError
     from workbench.store import ModelFileError
 
     try:
         return args.func(args)
-    except (ValueError, KeyError, DataError, ModelFileError, LogError, SourceError, FileNotFoundError) as exc:
+    except (ValueError, KeyError, DataError, ModelFileError, LogError, SourceError, SchedulerError,
+            FileNotFoundError) as exc:
         if args.verbose >= 2:
             raise
         print(f"workbench: error: {exc}", file=sys.stderr)

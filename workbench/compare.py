@@ -11,6 +11,7 @@ settings). The cache holds pickles written by this program; it lives in ``<out>/
 
 from __future__ import annotations
 
+import itertools
 import os
 import platform
 import sys
@@ -29,6 +30,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from workbench.corruptions import CORRUPTIONS, corrupt
 from workbench.data import dataset_checksum, load_mnist
+from workbench.distributed import cluster
 from workbench.registry import get_pipeline, list_pipelines
 
 
@@ -157,20 +159,24 @@ def _saved_model(name: str, pipe, train_checksum: str) -> dict | None:
     return meta if same else None
 
 
-def _run(task: tuple, cache_dir: str) -> tuple:
-    """Run one task in a worker; returns ``(task id, result, cached)``."""
+def _run(cache_dir: str | None, kind: str, name: str, *task) -> tuple:
+    """Run one task in a worker; returns ``(task id, result, cached)``.
+
+    The arrays are top-level arguments, so that a Dask cluster sends each to a worker once
+    (see :func:`workbench.distributed.cluster`), not once per task.
+    """
     memory = Memory(cache_dir, verbose=0)
-    kind, name = task[0], task[1]
     if kind == "cv":
-        _, _, fold, pipe, X, y, train, test = task
+        fold, pipe, X, y, train, test = task
         func, args = memory.cache(_cv_fold), (pipe, X, y, train, test)
         return (kind, name, fold), *_call(func, args)
     if kind == "learning":
-        _, _, size, pipe, X, y, X_test, y_test = task
+        size, pipe, X, y, X_test, y_test = task
         func, args = memory.cache(_learning_point), (pipe, X, y, X_test, y_test)
         return (kind, name, size), *_call(func, args)
     # final: fit (or load the saved model), then assess; the user's corrections are not cached
-    _, _, pipe, X, y, saved, assess_args, X_user, y_user = task
+    pipe, X, y, saved, X_test, y_test, X_rob, y_rob, corruptions, latency_calls, random_state, X_user, y_user = task
+    assess_args = (X_test, y_test, X_rob, y_rob, corruptions, latency_calls, random_state)
     cached = True
     if saved is not None:
         from workbench.store import load_model
@@ -214,6 +220,7 @@ def compare(
     data_path: str | Path | None = None,
     progress: bool = False,
     command: str | None = None,
+    scheduler: str | None = None,
 ) -> Comparison:
     """Compare named pipelines (all registered ones by default) on MNIST.
 
@@ -233,6 +240,10 @@ def compare(
         A directory of MNIST IDX files or a keras ``mnist.npz`` instead of the vendored copy.
     progress : bool
         Show a progress bar on stderr.
+    scheduler : str, optional
+        Run the tasks on this Dask scheduler (default ``$WORKBENCH_SCHEDULER``, else locally;
+        see :mod:`workbench.distributed`). The cache folder must then be one the workers can
+        reach (the same machine or a shared file system).
     command : str, optional
         The command line to record in the report.
 
@@ -262,18 +273,20 @@ def compare(
     tasks = []
     for name, pipe in pipes.items():  # the expensive final fits first, so that workers stay busy
         saved = _saved_model(name, pipe, train_checksum)
-        assess_args = (X_test, y_test, X_rob, y_rob, CORRUPTIONS, s.latency_calls, s.random_state)
-        tasks.append(("final", name, clone(pipe), X_train, y_train, saved, assess_args, X_user, y_user))
+        tasks.append(("final", name, clone(pipe), X_train, y_train, saved, X_test, y_test, X_rob, y_rob,
+                      CORRUPTIONS, s.latency_calls, s.random_state, X_user, y_user))
     for name, pipe in pipes.items():
         tasks += [("cv", name, k, clone(pipe), X_cv, y_cv, tr, te) for k, (tr, te) in enumerate(splits)]
         tasks += [("learning", name, n, clone(pipe), *learning_data[n], X_test, y_test) for n in sizes]
 
-    cache = str(cache_dir) if cache_dir is not None else None
+    cache = str(Path(cache_dir).resolve()) if cache_dir is not None else None
     from tqdm.auto import tqdm
 
-    outcomes = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(delayed(_run)(t, cache) for t in tasks)
+    arrays = [X_cv, y_cv, X_train, y_train, X_test, y_test, X_rob, y_rob, *itertools.chain(*learning_data.values())]
     results, n_cached = {}, 0
-    with tqdm(total=len(tasks), desc="compare", unit="task", disable=None if progress else True) as bar:
+    with cluster(scheduler, scatter=arrays), \
+            tqdm(total=len(tasks), desc="compare", unit="task", disable=None if progress else True) as bar:
+        outcomes = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(delayed(_run)(cache, *t) for t in tasks)
         for task_id, result, cached in outcomes:
             results[task_id] = result
             n_cached += cached

@@ -1,0 +1,60 @@
+"""Scale out on a Dask cluster: the workbench's parallel work (CV folds, comparison tasks,
+search fits) goes through joblib, and joblib's Dask backend sends it to a ``dask.distributed``
+scheduler instead of local processes. Nothing else changes: same folds, same seeds, same
+scores.
+
+Start a cluster, then point the workbench at it::
+
+    dask scheduler                              # prints tcp://HOST:8786
+    dask worker tcp://HOST:8786 --nworkers 2 --nthreads 1   # on each machine, in the workbench's environment
+    workbench cv --scheduler tcp://HOST:8786    # or export WORKBENCH_SCHEDULER=tcp://HOST:8786
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+
+import joblib
+
+#: The environment variable that names the scheduler when ``--scheduler`` is not given.
+SCHEDULER_ENV = "WORKBENCH_SCHEDULER"
+
+
+class SchedulerError(RuntimeError):
+    """The Dask scheduler cannot be reached (the message names its address)."""
+
+
+@contextlib.contextmanager
+def cluster(scheduler: str | None = None, *, scatter: list | None = None):
+    """Run the joblib work inside the block on the Dask cluster at ``scheduler`` (default
+    ``$WORKBENCH_SCHEDULER``); with neither, the block runs locally and yields None.
+
+    Parameters
+    ----------
+    scheduler : str, optional
+        The scheduler's address, e.g. ``tcp://10.0.0.5:8786``.
+    scatter : list, optional
+        Objects (the data arrays) sent to every worker once, up front; tasks that take one of
+        these very objects as an argument get a reference to the worker's copy instead of a
+        new copy per task.
+
+    Yields
+    ------
+    dask.distributed.Client or None
+    """
+    address = scheduler or os.environ.get(SCHEDULER_ENV)
+    if not address:
+        yield None
+        return
+    from dask.distributed import Client
+
+    try:
+        client = Client(address, timeout="10s")
+    except (OSError, TimeoutError) as exc:
+        raise SchedulerError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
+    try:
+        with joblib.parallel_config(backend="dask", n_jobs=-1, scatter=scatter or None):
+            yield client
+    finally:
+        client.close()
