@@ -46,6 +46,22 @@ def test_cv_prints_a_table(capsys):
     assert rows[0]["pipeline"] == "logreg" and 0 < rows[0]["accuracy_mean"] <= 1
 
 
+def test_search_ranks_every_setting(capsys):
+    assert main(["search", "pca_knn", "--param", "clf__n_neighbors=1,3,5", "--folds", "3", "--subset", "300"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("3-fold stratified CV of 3 settings of pca_knn")
+    ranks = [int(line.split()[0]) for line in out.splitlines()[2:]]
+    assert len(ranks) == 3 and ranks == sorted(ranks) and ranks[0] == 1  # best first (ties share a rank)
+    assert main(["search", "pca_knn", "--param", "clf__n_neighbors=1,3,5", "--param", "pca__n_components=10,20",
+                 "--random", "2", "--folds", "2", "--subset", "300", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert len(rows) == 2 and {"fold0", "fold1", "accuracy_mean", "clf__n_neighbors"} <= rows[0].keys()
+    assert main(["search", "pca_knn", "--param", "clf__k=1,2"]) == 2
+    assert "pca_knn has no parameter 'clf__k'; it has: " in capsys.readouterr().err
+    with pytest.raises(SystemExit, match="KEY=V1,V2"):
+        main(["search", "pca_knn", "--param", "clf__n_neighbors"])
+
+
 def test_errors_are_one_clear_line(models_dir, capsys):
     assert main(["fit", "nonexistent"]) == 2
     assert "unknown pipeline 'nonexistent'" in capsys.readouterr().err
