@@ -325,24 +325,22 @@ def build_parser() -> argparse.ArgumentParser:
                       help="run on this Dask scheduler, e.g. tcp://host:8786 (default: $WORKBENCH_SCHEDULER, "
                            "else locally)")
 
-    p = sub.add_parser("cv", parents=[data, dask], help="stratified K-fold cross-validation of pipelines")
+    folds = argparse.ArgumentParser(add_help=False)
+    folds.add_argument("--folds", type=int, default=5, metavar="K", help="number of folds (default 5)")
+    folds.add_argument("--subset", type=int, metavar="N", help="use a stratified subset of N training images")
+    folds.add_argument("--n-jobs", type=int, default=None, metavar="J", help="parallel fits (-1: all cores)")
+    folds.add_argument("--json", action="store_true", help="print the results as JSON")
+
+    p = sub.add_parser("cv", parents=[data, dask, folds], help="stratified K-fold cross-validation of pipelines")
     p.add_argument("pipelines", nargs="*", metavar="NAME", help="pipelines to compare (default: all)")
-    p.add_argument("--folds", type=int, default=5, metavar="K", help="number of folds (default 5)")
-    p.add_argument("--subset", type=int, metavar="N", help="use a stratified subset of N training images")
-    p.add_argument("--n-jobs", type=int, default=None, metavar="J", help="parallel fits (-1: all cores)")
-    p.add_argument("--json", action="store_true", help="print the summary as JSON")
     p.set_defaults(func=cmd_cv)
 
-    p = sub.add_parser("search", parents=[data, dask],
+    p = sub.add_parser("search", parents=[data, dask, folds],
                        help="grid or randomised search over a pipeline's parameters (stratified K-fold CV)")
     p.add_argument("pipeline", metavar="NAME", help="registered pipeline (see: workbench list)")
     p.add_argument("--param", action="append", required=True, metavar="KEY=V1,V2,...",
                    help="values to try for a parameter, sklearn style (e.g. clf__C=1,10,100); repeatable")
     p.add_argument("--random", type=int, metavar="N", help="try N settings drawn at random instead of all")
-    p.add_argument("--folds", type=int, default=5, metavar="K", help="number of folds (default 5)")
-    p.add_argument("--subset", type=int, metavar="N", help="use a stratified subset of N training images")
-    p.add_argument("--n-jobs", type=int, default=None, metavar="J", help="parallel fits (-1: all cores)")
-    p.add_argument("--json", action="store_true", help="print every setting's scores as JSON")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("compare", parents=[data, dask],
