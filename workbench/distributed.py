@@ -16,6 +16,7 @@ import contextlib
 import os
 
 import joblib
+from threadpoolctl import threadpool_limits
 
 #: The environment variable that names the scheduler when ``--scheduler`` is not given.
 SCHEDULER_ENV = "WORKBENCH_SCHEDULER"
@@ -39,22 +40,42 @@ def cluster(scheduler: str | None = None, *, scatter: list | None = None):
         these very objects as an argument get a reference to the worker's copy instead of a
         new copy per task.
 
+    Inside the block, BLAS libraries use one thread per process (see :func:`_one_blas_thread`).
+
     Yields
     ------
     dask.distributed.Client or None
     """
     address = scheduler or os.environ.get(SCHEDULER_ENV)
-    if not address:
-        yield None
-        return
-    from dask.distributed import Client
+    # Fits use one BLAS thread wherever they run: here (joblib runs a single job in this
+    # process), in joblib's local worker processes, and on the cluster's workers.
+    with threadpool_limits(limits=1, user_api="blas"):
+        if not address:
+            with joblib.parallel_config(backend="loky", inner_max_num_threads=1):
+                yield None
+            return
+        from dask.distributed import Client
 
-    try:
-        client = Client(address, timeout="10s")
-    except (OSError, TimeoutError) as exc:
-        raise SchedulerError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
-    try:
-        with joblib.parallel_config(backend="dask", n_jobs=-1, scatter=scatter or None):
-            yield client
-    finally:
-        client.close()
+        try:
+            client = Client(address, timeout="10s")
+        except (OSError, TimeoutError) as exc:
+            raise SchedulerError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
+        try:
+            client.run(_one_blas_thread)
+            with joblib.parallel_config(backend="dask", n_jobs=-1, scatter=scatter or None):
+                yield client
+        finally:
+            client.close()
+
+
+_limits = []
+
+
+def _one_blas_thread() -> None:
+    """Limit this process's BLAS to one thread, for good (run on each Dask worker).
+
+    Floating-point sums come out in a different order with another number of BLAS threads,
+    and that is enough to flip an image near a decision boundary: fits use one thread wherever
+    they run, so that local and cluster runs give the same scores.
+    """
+    _limits.append(threadpool_limits(limits=1, user_api="blas"))
