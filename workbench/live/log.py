@@ -74,13 +74,26 @@ class PredictionLog:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            # NORMAL in WAL mode: a commit is in the OS before it returns, so it survives the
-            # process being killed; only a power cut can lose the last commits.
-            self._db.execute("PRAGMA synchronous=NORMAL")
-            self._db.execute(_SCHEMA)
+            self._set_up(deadline=time.monotonic() + 30)
         except (OSError, sqlite3.Error) as exc:
             raise LogError(f"cannot open the prediction log {self.path}: {exc}") from exc
+
+    def _set_up(self, deadline: float) -> None:
+        """WAL mode and the table. Switching to WAL does not wait for another process that is
+        creating the same log (SQLite answers "database is locked" at once), so retry."""
+        while True:
+            try:
+                if self._db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+                    self._db.execute("PRAGMA journal_mode=WAL")
+                # NORMAL in WAL mode: a commit is in the OS before it returns, so it survives
+                # the process being killed; only a power cut can lose the last commits.
+                self._db.execute("PRAGMA synchronous=NORMAL")
+                self._db.execute(_SCHEMA)
+                return
+            except sqlite3.OperationalError as exc:
+                if "locked" not in str(exc) or time.monotonic() > deadline:
+                    raise
+                time.sleep(0.02)
 
     def add(
         self,
