@@ -16,7 +16,7 @@ import os
 import platform
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -25,12 +25,13 @@ import numpy as np
 import pandas as pd
 from joblib import Memory, Parallel, delayed
 from sklearn.base import clone
-from sklearn.metrics import accuracy_score, f1_score
+from sklearn.metrics import accuracy_score
 from sklearn.model_selection import StratifiedKFold
 
 from workbench.corruptions import CORRUPTIONS, corrupt
 from workbench.data import dataset_checksum, load_mnist
 from workbench.distributed import cluster
+from workbench.evaluate import _cpu_name, _fit_fold
 from workbench.registry import get_pipeline, list_pipelines
 
 
@@ -76,17 +77,6 @@ class Comparison:
 
 
 # ---- tasks: module-level functions so that joblib can cache them and run them in workers ----
-
-def _cv_fold(pipe, X, y, train, test) -> dict:
-    start = time.perf_counter()
-    pipe.fit(X[train], y[train])
-    fit_time = time.perf_counter() - start
-    start = time.perf_counter()
-    pred = pipe.predict(X[test])
-    score_time = time.perf_counter() - start
-    return {"n_train": len(train), "n_test": len(test), "accuracy": accuracy_score(y[test], pred),
-            "macro_f1": f1_score(y[test], pred, average="macro"), "fit_time": fit_time, "score_time": score_time}
-
 
 def _learning_point(pipe, X, y, X_test, y_test) -> dict:
     start = time.perf_counter()
@@ -146,10 +136,8 @@ def _assess(model, model_key, X_test, y_test, X_rob, y_rob, corruptions, latency
 def _saved_model(name: str, pipe, train_checksum: str) -> dict | None:
     """The metadata of a saved model that is this very pipeline fitted on this very data
     (same name, default parameters, same estimator, same training checksum), else None."""
-    from workbench.store import ModelFileError, models_dir, resolve_model
+    from workbench.store import ModelFileError, resolve_model
 
-    if not (models_dir() / f"{name}.json").exists():
-        return None
     try:
         _, meta = resolve_model(name)
     except ModelFileError:
@@ -166,9 +154,9 @@ def _run(cache_dir: str | None, kind: str, name: str, *task) -> tuple:
     (see :func:`workbench.distributed.cluster`), not once per task.
     """
     memory = Memory(cache_dir, verbose=0)
-    if kind == "cv":
+    if kind == "cv":  # the same fold as `workbench cv` fits
         fold, pipe, X, y, train, test = task
-        func, args = memory.cache(_cv_fold), (pipe, X, y, train, test)
+        func, args = memory.cache(_fit_fold), (pipe, X, y, train, test, name, fold)
         return (kind, name, fold), *_call(func, args)
     if kind == "learning":
         size, pipe, X, y, X_test, y_test = task
@@ -293,8 +281,7 @@ def compare(
             bar.set_postfix_str(" ".join(str(p) for p in task_id if p is not None) + (" (cached)" if cached else ""))
             bar.update()
 
-    cv = pd.DataFrame([{"pipeline": name, "fold": k, **results[("cv", name, k)]}
-                       for name in names for k in range(s.folds)])
+    cv = pd.DataFrame([results[("cv", name, k)] for name in names for k in range(s.folds)])
     final = {name: results[("final", name, None)] for name in names}
     learning = pd.DataFrame(
         [{"pipeline": name, **results[("learning", name, n)]} for name in names for n in sizes]
@@ -314,7 +301,6 @@ def compare(
 
 
 def _environment(settings, command, started, wall, n_cached, n_tasks, checksums) -> dict:
-    from workbench.evaluate import _cpu_name
     from workbench.store import library_versions
 
     return {
@@ -323,7 +309,7 @@ def _environment(settings, command, started, wall, n_cached, n_tasks, checksums)
         "wall_seconds": round(wall, 1),
         "tasks": n_tasks,
         "cached_tasks": n_cached,
-        "settings": {k: v for k, v in settings.__dict__.items()},
+        "settings": asdict(settings),
         "data_sha256": checksums,
         "cpu": _cpu_name(),
         "cpus": os.cpu_count(),
