@@ -11,9 +11,11 @@ import ast
 import contextlib
 import json
 import logging
+import shlex
 import sys
 import threading
 import time
+from pathlib import Path
 
 log = logging.getLogger("workbench")
 
@@ -157,9 +159,6 @@ def cmd_compare(args) -> int:
     if args.folds is not None:
         settings = replace(settings, folds=args.folds)
     names = args.pipelines or list_pipelines()
-    import shlex
-    from pathlib import Path
-
     command = shlex.join(["workbench", *(sys.argv[1:] if args.argv is None else args.argv)])
     comparison = compare(names, settings, cache_dir=None if args.no_cache else Path(args.out) / ".cache",
                          n_jobs=args.n_jobs, log_path=args.log, data_path=args.data, progress=True,

@@ -68,9 +68,6 @@ def cluster(scheduler: str | None = None, *, scatter: list | None = None):
             client.close()
 
 
-_limits = []
-
-
 def _one_blas_thread() -> None:
     """Limit this process's BLAS to one thread, for good (run on each Dask worker).
 
@@ -78,4 +75,4 @@ def _one_blas_thread() -> None:
     and that is enough to flip an image near a decision boundary: fits use one thread wherever
     they run, so that local and cluster runs give the same scores.
     """
-    _limits.append(threadpool_limits(limits=1, user_api="blas"))
+    threadpool_limits(limits=1, user_api="blas")  # stays set until restored, which nothing does

@@ -456,10 +456,10 @@ def write_report(c: Comparison, out: str | Path = "reports") -> Path:
     }
     figures = {key: {"title": title, "png": _save(make(), figures_dir, key)} for key, (title, make) in makers.items()}
 
-    fmt_board = format_leaderboard(board)
+    fmt_board, fmt_pairs = format_leaderboard(board), _fmt_pairs(pairs)
     confused_text = confused.groupby("pipeline", sort=False).apply(
         lambda g: ", ".join(f"{t}→{p} ({n})" for t, p, n in zip(g.true, g.predicted, g["count"], strict=False)),
-        include_groups=False).reindex(order).fillna("none")
+        include_groups=False).reindex(order).fillna("none").rename("most confused (true→predicted, count)")
     per_class_wide = classes.pivot(index="digit", columns="pipeline", values=["precision", "recall", "f1"])
     per_class_wide = per_class_wide.reorder_levels([1, 0], axis=1)[order].round(4)
     mean_rob = (100 * c.robustness.groupby(["pipeline", "kind"])["accuracy"].mean()).unstack()[list(CORRUPTIONS)]
@@ -475,17 +475,16 @@ def write_report(c: Comparison, out: str | Path = "reports") -> Path:
         "n_train": int(c.learning.n_train.max()),
         "tables": {
             "leaderboard": fmt_board.to_html(index=False, table_id="leaderboard", border=0),
-            "pairs": _fmt_pairs(pairs).to_html(index=False, table_id="pairwise", border=0),
-            "confused": confused_text.rename("most confused (true→predicted, count)").reset_index().to_html(
-                index=False, border=0, table_id="confused"),
+            "pairs": fmt_pairs.to_html(index=False, table_id="pairwise", border=0),
+            "confused": confused_text.reset_index().to_html(index=False, border=0, table_id="confused"),
             "per_class": per_class_wide.to_html(border=0, table_id="per-class"),
             "robustness": mean_rob.to_html(border=0, table_id="robustness"),
             "user": None if user is None else user.to_html(index=False, border=0, table_id="user"),
         },
         "markdown": {
             "leaderboard": fmt_board.to_markdown(index=False),
-            "pairs": _fmt_pairs(pairs).to_markdown(index=False),
-            "confused": confused_text.rename("most confused (true→predicted, count)").to_frame().to_markdown(),
+            "pairs": fmt_pairs.to_markdown(index=False),
+            "confused": confused_text.to_frame().to_markdown(),
             "robustness": mean_rob.to_markdown(),
             "user": None if user is None else user.to_markdown(index=False),
         },
