@@ -23,3 +23,13 @@ def models_dir(tmp_path, monkeypatch):
 @pytest.fixture
 def rng():
     return np.random.default_rng(0)
+
+
+@pytest.fixture(scope="module")
+def logreg_predictor():
+    """A Predictor serving the shipped logreg model (fast to load; no JAX compile)."""
+    from workbench.live.predictor import Predictor, load_active
+
+    predictor = Predictor(load_active("logreg"))
+    yield predictor
+    predictor.close()

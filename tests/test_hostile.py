@@ -20,7 +20,6 @@ from workbench.cli import main
 from workbench.live.camera import CameraLoop
 from workbench.live.images import MAX_PIXELS, ImageError, read_image
 from workbench.live.log import LogError, PredictionLog
-from workbench.live.predictor import Predictor, load_active
 from workbench.live.sources import DemoSource, Source, SourceError, open_source
 from workbench.live.synth import redraw
 from workbench.store import ModelFileError, load_model, resolve_model
@@ -150,13 +149,6 @@ class FlakyCamera(Source):
         return True
 
 
-@pytest.fixture(scope="module")
-def predictor():
-    predictor = Predictor(load_active("logreg"))
-    yield predictor
-    predictor.close()
-
-
 def _watch(loop, until, timeout=30):
     """Statuses of ``loop`` (each once, in order) until ``until(state)`` holds."""
     statuses, deadline = [], time.monotonic() + timeout
@@ -170,9 +162,9 @@ def _watch(loop, until, timeout=30):
     raise AssertionError(f"timed out; statuses: {statuses}")
 
 
-def test_a_camera_that_disappears_is_retried_with_backoff_and_comes_back(predictor):
+def test_a_camera_that_disappears_is_retried_with_backoff_and_comes_back(logreg_predictor):
     camera = FlakyCamera(frames=5, refusals=2)
-    loop = CameraLoop(camera, predictor, max_fps=200)
+    loop = CameraLoop(camera, logreg_predictor, max_fps=200)
     loop.max_backoff = 0.2
     loop.start()
     try:
@@ -185,8 +177,8 @@ def test_a_camera_that_disappears_is_retried_with_backoff_and_comes_back(predict
     assert statuses[-1] == "running"
 
 
-def test_stopping_during_the_retries_is_prompt(predictor):
-    loop = CameraLoop(FlakyCamera(frames=1, refusals=10**6), predictor).start()
+def test_stopping_during_the_retries_is_prompt(logreg_predictor):
+    loop = CameraLoop(FlakyCamera(frames=1, refusals=10**6), logreg_predictor).start()
     _watch(loop, lambda s: "retrying" in s.status)
     started = time.monotonic()
     loop.stop()
@@ -218,7 +210,7 @@ def test_two_processes_logging_at_once_lose_nothing(tmp_path):
     assert counts == {"first": 300, "second": 300}
 
 
-def test_a_full_disk_is_a_clear_error_and_the_camera_keeps_reading(tmp_path, predictor):
+def test_a_full_disk_is_a_clear_error_and_the_camera_keeps_reading(tmp_path, logreg_predictor):
     log = PredictionLog(tmp_path / "log.sqlite")
     X, y = load_mnist("test", subset=20)
     first = log.add("draw", "cnn", "sha", int(y[0]), 0.9, np.full(10, 0.1), 1.0, X[0])
@@ -227,7 +219,7 @@ def test_a_full_disk_is_a_clear_error_and_the_camera_keeps_reading(tmp_path, pre
     with pytest.raises(LogError, match=r"cannot write to the prediction log .*log.sqlite: database or disk is full"):
         for _ in range(200):
             log.add("draw", "cnn", "sha", int(y[1]), 0.9, np.full(10, 0.1), 1.0, X[1])
-    loop = CameraLoop(DemoSource(seed=1), predictor, log, max_fps=200).start()
+    loop = CameraLoop(DemoSource(seed=1), logreg_predictor, log, max_fps=200).start()
     try:
         statuses = _watch(loop, lambda s: s.frame_number > 40)
     finally:

@@ -4,7 +4,6 @@ and the readers. Nothing crashes; every output keeps its contract; bad input is 
 import io
 
 import numpy as np
-import pytest
 from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra.numpy import array_shapes, arrays
@@ -13,7 +12,6 @@ from PIL import Image
 from workbench.live.canvas import read_canvas
 from workbench.live.frame import find_digits
 from workbench.live.images import ImageError, read_image
-from workbench.live.predictor import Predictor, load_active
 from workbench.transforms import Deskew, Hog, ImageInput, MnistNormalize
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -87,13 +85,6 @@ def test_canvas_reader_refuses_what_is_not_an_image_with_a_value_error(canvas):
         assert str(exc)
 
 
-@pytest.fixture(scope="module")
-def predictor():
-    predictor = Predictor(load_active("logreg"))
-    yield predictor
-    predictor.close()
-
-
 frames = st.tuples(st.integers(8, 160), st.integers(8, 160), st.integers(0, 2**32 - 1),
                    st.sampled_from(["noise", "blobs", "flat", "lines"]))
 
@@ -115,17 +106,17 @@ def _frame(height, width, seed, kind):
 
 @SETTINGS
 @given(spec=frames)
-def test_frame_reader_keeps_its_contract_on_any_frame(spec, predictor):
+def test_frame_reader_keeps_its_contract_on_any_frame(spec, logreg_predictor):
     frame = _frame(*spec)
     height, width = frame.shape[:2]
     for candidate in find_digits(frame):
         x, y, w, h = candidate.box
         assert 0 <= x and 0 <= y and w > 0 and h > 0 and x + w <= width and y + h <= height
         assert candidate.image.shape == (28, 28) and candidate.image.dtype == np.uint8
-    reading = predictor.read_frame(frame)
+    reading = logreg_predictor.read_frame(frame)
     for digit in reading.digits:
         assert 0 <= digit.confidence <= 1 and np.isclose(digit.probabilities.sum(), 1, atol=1e-4)
-        assert digit.label is None or (0 <= digit.label <= 9 and digit.confidence >= predictor.threshold)
+        assert digit.label is None or (0 <= digit.label <= 9 and digit.confidence >= logreg_predictor.threshold)
     assert len(reading.text) == len(reading.digits)
 
 
