@@ -5,9 +5,11 @@ from sklearn.pipeline import Pipeline
 
 import workbench
 from workbench.registry import pipeline_summary
+from workbench.store import TRUSTED_TYPES, load_model, model_types, save_model
 
 # Small parameter overrides so that every pipeline fits on 1,000 images in seconds.
 FAST = {"cnn": {"clf__epochs": 2}, "random_forest": {"clf__n_estimators": 30}}
+TYPES_USED: dict[str, set] = {}  # pipeline -> the (loader, type) pairs of its saved model
 REQUIRED = {"logreg", "pca_knn", "random_forest", "svc_rbf", "hog_svc", "deskew_svc", "deskew_hog_svc", "cnn"}
 
 
@@ -30,7 +32,7 @@ def test_params_are_applied_and_bad_params_rejected():
 
 
 @pytest.mark.parametrize("name", sorted(REQUIRED))
-def test_every_pipeline_learns_and_gives_probabilities(name, mnist_small):
+def test_every_pipeline_learns_and_gives_probabilities(name, mnist_small, tmp_path):
     X, y, X_test, y_test = mnist_small
     pipe = workbench.get_pipeline(name, **FAST.get(name, {}))
     assert isinstance(pipe, Pipeline)
@@ -47,3 +49,18 @@ def test_every_pipeline_learns_and_gives_probabilities(name, mnist_small):
     assert np.array_equal(flat, pipe.predict(X_test[:5] / 255.0))
     params = pipe.get_params()
     assert clone(pipe).get_params().keys() == params.keys()
+    # its fitted model file holds only trusted types, and loads through the store's checks
+    import skops.io
+
+    TYPES_USED[name] = model_types(skops.io.dumps(pipe))
+    assert TYPES_USED[name] <= TRUSTED_TYPES, f"add to store.TRUSTED_TYPES: {TYPES_USED[name] - TRUSTED_TYPES}"
+    save_model(pipe, name, directory=tmp_path)
+    np.testing.assert_allclose(load_model(name, directory=tmp_path).predict_proba(X_test[:20]), proba[:20], atol=1e-5)
+
+
+def test_trusted_types_are_exactly_those_the_pipelines_use():
+    """The model store trusts no type that no registered pipeline needs (runs after the fits)."""
+    if set(TYPES_USED) != set(workbench.list_pipelines()):
+        pytest.skip("needs every pipeline's fit test in the same run")
+    used = set().union(*TYPES_USED.values())
+    assert TRUSTED_TYPES == used, f"unused: {TRUSTED_TYPES - used}; missing: {used - TRUSTED_TYPES}"

@@ -15,21 +15,55 @@ file's SHA-256 against the metadata and refuses any type outside the trusted mod
 from __future__ import annotations
 
 import hashlib
+import io
 import json
+import logging
 import os
 import platform
 import re
 import tempfile
+import zipfile
 from datetime import UTC, datetime
 from importlib import metadata as importlib_metadata
 from pathlib import Path
 
 from workbench.data import sha256_file
 
-# Types whose module starts with one of these may be rebuilt from a model file. skops builds
-# objects from their state without pickle; it refuses everything else (os.system, eval,
-# arbitrary classes) before anything is constructed.
-TRUSTED_MODULES = ("sklearn.", "numpy.", "scipy.", "workbench.", "builtins.")
+log = logging.getLogger(__name__)
+
+# Exactly what a model file may contain: (skops loader, type) pairs, the ones the registered
+# pipelines produce when fitted and saved (tests/test_pipelines.py fits each one and checks that
+# this set is exactly what they need). The loader matters: an ObjectNode is built with
+# ``cls.__new__`` and its saved state, while a ConstructorFromReduceNode *calls* its type with
+# arguments from the file and a FunctionNode hands out a function. So a trusted class is trusted
+# only in the way the pipelines store it, and no bare function is trusted at all. JsonNode
+# values are plain JSON (``json.loads``) and need no entry.
+TRUSTED_TYPES = frozenset({
+    ("DictNode", "builtins.dict"),
+    ("ListNode", "builtins.list"),
+    ("TupleNode", "builtins.tuple"),
+    ("TypeNode", "builtins.str"),
+    ("NdArrayNode", "numpy.ndarray"),
+    ("NdArrayNode", "numpy.float32"),
+    ("NdArrayNode", "numpy.float64"),
+    ("NdArrayNode", "numpy.int64"),
+    ("ObjectNode", "sklearn.pipeline.Pipeline"),
+    ("ObjectNode", "sklearn.linear_model._logistic.LogisticRegression"),
+    ("ObjectNode", "sklearn.decomposition._pca.PCA"),
+    ("ObjectNode", "sklearn.neighbors._classification.KNeighborsClassifier"),
+    ("ObjectNode", "sklearn.ensemble._forest.RandomForestClassifier"),
+    ("ObjectNode", "sklearn.tree._classes.DecisionTreeClassifier"),
+    ("TreeNode", "sklearn.tree._tree.Tree"),
+    ("ObjectNode", "sklearn.svm._classes.SVC"),
+    ("ObjectNode", "sklearn.calibration.CalibratedClassifierCV"),
+    ("ObjectNode", "sklearn.calibration._CalibratedClassifier"),
+    ("ObjectNode", "sklearn.calibration._SigmoidCalibration"),
+    ("ObjectNode", "workbench.transforms.ImageInput"),
+    ("ObjectNode", "workbench.transforms.MnistNormalize"),
+    ("ObjectNode", "workbench.transforms.Deskew"),
+    ("ObjectNode", "workbench.transforms.Hog"),
+    ("ObjectNode", "workbench.cnn.CNNClassifier"),
+})
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _LIBRARIES = ("workbench", "scikit-learn", "numpy", "scipy", "scikit-image", "keras", "jax", "skops")
 
@@ -169,8 +203,9 @@ def resolve_model(name_or_path: str | Path, directory: str | Path | None = None)
 def load_model(name_or_path: str | Path, *, directory: str | Path | None = None):
     """Load a fitted pipeline saved by :func:`save_model`.
 
-    The file's SHA-256 must match its metadata, and every type in it must come from a trusted
-    module (:data:`TRUSTED_MODULES`); nothing in the file is executed.
+    The file's SHA-256 must match its metadata, and every object in it must be of a type the
+    registered pipelines use, stored the way they store it (:data:`TRUSTED_TYPES`); the file is
+    checked before anything in it is built.
 
     Parameters
     ----------
@@ -201,17 +236,50 @@ def load_model_file(path: Path, sha256: str | None = None):
             f"model file {path} fails its checksum (sha256 {actual[:12]}..., metadata says "
             f"{sha256[:12]}...): it is corrupt or was replaced; refit or restore it"
         )
-    try:
-        untrusted = skops.io.get_untrusted_types(file=path)
-    except Exception as exc:  # zip or JSON damage surfaces as many exception types
-        raise ModelFileError(f"model file {path} is corrupt or not a skops file: {exc}") from exc
-    refused = [t for t in untrusted if not t.startswith(TRUSTED_MODULES)]
+    unchecked = "" if sha256 is not None else " (it has no metadata, so no checksum was available to check)"
+    found = model_types(path)
+    refused = sorted(found - TRUSTED_TYPES)
     if refused:
-        raise ModelFileError(f"model file {path} holds untrusted types, refused: {', '.join(refused)}")
+        names = ", ".join(f"{kind} ({loader})" for loader, kind in refused)
+        raise ModelFileError(f"model file {path} holds types the workbench does not trust, refused: {names}"
+                             f"{unchecked}")
+    if sha256 is None:
+        log.warning("model file %s has no metadata: no checksum was available to check; its types were "
+                    "checked", path)
     try:
-        return skops.io.load(path, trusted=untrusted)
+        return skops.io.load(path, trusted=sorted({kind for _, kind in found}))
     except Exception as exc:
-        raise ModelFileError(f"model file {path} could not be loaded: {exc}") from exc
+        raise ModelFileError(f"model file {path} could not be loaded: {exc}{unchecked}") from exc
+
+
+def model_types(path: Path | bytes) -> set[tuple[str, str]]:
+    """Every ``(loader, type)`` pair a skops file would build, read from its schema without
+    building anything (JSON values excepted: they are only parsed).
+
+    Every object in the file is a node ``{"__loader__", "__module__", "__class__", ...}`` in
+    ``schema.json``, nested at any depth; all of them are listed, duplicates included (skops
+    builds the first copy of a repeated ``__id__``, whichever that is).
+    """
+    where = "model bytes" if isinstance(path, bytes) else f"model file {path}"
+    try:
+        with zipfile.ZipFile(io.BytesIO(path) if isinstance(path, bytes) else path) as archive:
+            schema = json.loads(archive.read("schema.json"))
+    except Exception as exc:  # zip or JSON damage surfaces as many exception types
+        raise ModelFileError(f"{where} is corrupt or not a skops file: {exc}") from exc
+    found, stack = set(), [schema]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, list):
+            stack.extend(node)
+        elif isinstance(node, dict):
+            if "__loader__" in node:
+                loader, module, kind = (node.get(k) for k in ("__loader__", "__module__", "__class__"))
+                if not all(isinstance(v, str) for v in (loader, module, kind)):
+                    raise ModelFileError(f"{where} is corrupt: a node without loader, module or class")
+                if loader != "JsonNode":
+                    found.add((loader, f"{module}.{kind}"))
+            stack.extend(node.values())
+    return found
 
 
 def list_models(directory: str | Path | None = None) -> list[dict]:

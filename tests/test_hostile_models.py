@@ -1,0 +1,180 @@
+"""Hostile model and metadata files, crafted by hand: skops files that would call a function
+when loaded, estimators holding dangerous callables, and odd metadata next to good models.
+
+Each payload writes a marker file if it ever runs; every test asserts that it never did.
+"""
+
+import io
+import json
+import os
+import shutil
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+import skops.io
+from sklearn.preprocessing import FunctionTransformer
+
+from workbench.cli import main
+from workbench.store import ModelFileError, list_models, load_model, resolve_model, save_model
+
+SHIPPED = Path(__file__).resolve().parents[1] / "models"
+
+
+def _json(value):
+    return {"__class__": type(value).__name__, "__module__": "builtins", "__loader__": "JsonNode",
+            "content": json.dumps(value), "is_json": True}
+
+
+def _call(function: str, *args):
+    """A skops node that calls ``module.name(*args)`` when it is built."""
+    module, _, name = function.rpartition(".")
+    return {"__class__": name, "__module__": module, "__loader__": "ConstructorFromReduceNode",
+            "content": {"__class__": "tuple", "__module__": "builtins", "__loader__": "TupleNode",
+                        "content": [_json(a) for a in args]}}
+
+
+def _with_extra_attribute(source: Path, target: Path, node: dict) -> Path:
+    """A copy of the shipped logreg model whose ImageInput step has one more attribute."""
+    with zipfile.ZipFile(source) as archive:
+        files = {name: archive.read(name) for name in archive.namelist()}
+    schema = json.loads(files["schema.json"])
+    image_input = schema["content"]["content"]["steps"]["content"][0]["content"][1]
+    assert image_input["__class__"] == "ImageInput"
+    image_input["content"]["content"]["payload"] = node
+    files["schema.json"] = json.dumps(schema).encode()
+    with zipfile.ZipFile(target, "w") as archive:
+        for name, data in files.items():
+            archive.writestr(name, data)
+    return target
+
+
+@pytest.fixture
+def store(tmp_path, monkeypatch):
+    """A models folder holding a copy of the shipped logreg model."""
+    directory = tmp_path / "models"
+    directory.mkdir()
+    for path in SHIPPED.glob("logreg*"):
+        shutil.copy(path, directory)
+    monkeypatch.setenv("WORKBENCH_MODELS", str(directory))
+    monkeypatch.chdir(tmp_path)
+    return directory
+
+
+def _poison(store: Path, node: dict) -> Path:
+    """Replace the store's logreg model file by a poisoned one whose checksum matches its metadata
+    (the attacker rewrote both: the type check is what must stop it)."""
+    path, meta = resolve_model("logreg", store)
+    _with_extra_attribute(path, path, node)
+    from workbench.data import sha256_file
+
+    meta["sha256"] = sha256_file(path)
+    (store / "logreg.json").write_text(json.dumps(meta))
+    return path
+
+
+PAYLOADS = {
+    "builtins.exec": lambda marker: _call("builtins.exec", f"open({str(marker)!r}, 'w').write('ran')"),
+    "numpy.testing._private.utils.runstring": lambda marker: _call(
+        "numpy.testing._private.utils.runstring", f"open({str(marker)!r}, 'w').write('ran')", {}),
+    "posix.system": lambda marker: _call("posix.system", f"touch {marker}"),
+}
+
+
+@pytest.mark.parametrize("function", sorted(PAYLOADS))
+def test_a_model_that_calls_a_function_at_load_time_is_refused_everywhere(store, tmp_path, function, capsys):
+    marker = tmp_path / "ran"
+    path = _poison(store, PAYLOADS[function](marker))
+    picture = tmp_path / "seven.png"
+    import cv2
+
+    cv2.imwrite(str(picture), np.full((50, 50), 255, np.uint8))
+    for argv in (["evaluate", "logreg"], ["evaluate", str(path)], ["predict", "--model", "logreg", str(picture)],
+                 ["predict", "--model", str(path), str(picture)]):
+        assert main(argv) == 2, argv
+        err = capsys.readouterr().err
+        assert "does not trust" in err and function in err, (argv, err)
+        assert err.count("\n") == 1  # one line
+    with pytest.raises(ModelFileError, match=rf"refused: {function} \(ConstructorFromReduceNode\)"):
+        load_model(path)
+    assert not marker.exists()
+
+
+def test_the_app_catalogue_refuses_a_poisoned_model_and_runs_nothing(store, tmp_path):
+    """The app loads every listed model in the background: through the same checks."""
+    from workbench.app.panels import models as panel
+
+    marker = tmp_path / "ran"
+    _poison(store, PAYLOADS["builtins.exec"](marker))
+    panel._load_all(["logreg"], store)
+    assert "does not trust" in panel._catalogue["logreg"]
+    assert not marker.exists()
+
+
+@pytest.mark.parametrize("func", [eval, exec, np.load, os.system])
+def test_an_estimator_holding_a_dangerous_callable_is_refused(tmp_path, func):
+    marker = tmp_path / "ran"
+    evil = FunctionTransformer(func=func, kw_args={"command": f"touch {marker}"})
+    path = tmp_path / "evil.skops"
+    skops.io.dump(evil, path)
+    with pytest.raises(ModelFileError, match="does not trust") as error:
+        load_model(path)
+    assert "FunctionTransformer" in str(error.value)
+    assert f"{func.__module__}.{func.__name__} (" in str(error.value)  # named, with how it would be built
+    assert "no checksum was available" in str(error.value)
+    assert not marker.exists()
+
+
+def test_a_trusted_class_whose_argument_is_a_function_is_refused(tmp_path):
+    """Classes the pipelines use are trusted only as the pipelines store them; a function given
+    to one (a KNN metric, a Pipeline built by a call) is refused by its own name."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    knn = KNeighborsClassifier(n_neighbors=1, metric=os.system).fit(np.eye(3), [0, 1, 2])
+    path = tmp_path / "knn.skops"
+    skops.io.dump(knn, path)
+    with pytest.raises(ModelFileError, match=r"refused: posix.system \(TypeNode\)"):
+        load_model(path)
+    # the Pipeline class itself, called with arguments from the file instead of rebuilt from state
+    crafted = _with_extra_attribute(SHIPPED / resolve_model("logreg", SHIPPED)[0].name, tmp_path / "c.skops",
+                                    _call("sklearn.pipeline.Pipeline", []))
+    with pytest.raises(ModelFileError, match=r"sklearn.pipeline.Pipeline \(ConstructorFromReduceNode\)"):
+        load_model(crafted)
+
+
+def test_a_bare_model_file_is_type_checked_and_says_it_had_no_checksum(tmp_path, caplog):
+    bare = tmp_path / "bare.skops"
+    shutil.copy(resolve_model("logreg", SHIPPED)[0], bare)
+    with caplog.at_level("WARNING"):
+        model = load_model(bare)
+    assert model.predict(np.zeros((1, 28, 28), np.uint8)).shape == (1,)
+    assert "no checksum was available" in caplog.text
+
+
+def test_the_shipped_models_load(tmp_path):
+    for meta in list_models(SHIPPED):
+        assert "error" not in meta, meta
+        assert hasattr(load_model(meta["name"], directory=SHIPPED), "predict_proba")
+
+
+def test_model_bytes_that_are_not_a_zip_are_refused():
+    from workbench.store import model_types
+
+    with pytest.raises(ModelFileError, match="model bytes is corrupt or not a skops file"):
+        model_types(b"not a zip")
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("schema.json", json.dumps({"__loader__": "ObjectNode", "__class__": 3}))
+    with pytest.raises(ModelFileError, match="a node without loader, module or class"):
+        model_types(buffer.getvalue())
+
+
+def test_save_model_still_round_trips(tmp_path, mnist_small):
+    import workbench
+
+    X, y, X_test, _ = mnist_small
+    pipe = workbench.get_pipeline("logreg").fit(X[:300], y[:300])
+    save_model(pipe, "small", directory=tmp_path)
+    loaded = load_model("small", directory=tmp_path)
+    np.testing.assert_array_equal(loaded.predict_proba(X_test), pipe.predict_proba(X_test))
