@@ -120,8 +120,37 @@ def test_the_pixel_limit_is_checked_before_decoding(tmp_path):
     _png_header_only(tmp_path / "big.png", side, side)
     with pytest.raises(ImageError, match="big.png: the image is"):
         read_image(tmp_path / "big.png")
-    with pytest.raises(ImageError, match="cannot read the file"):
-        read_image(tmp_path)  # a folder
+    with pytest.raises(ImageError, match="a folder; give an image file"):
+        read_image(tmp_path)
+
+
+def test_a_fifo_or_device_is_refused_at_once_and_the_other_files_are_read(tmp_path, drawing, capsys, monkeypatch):
+    """Opening a FIFO for reading waits for a writer forever; it must be refused instead."""
+    monkeypatch.setenv("WORKBENCH_LOG", str(tmp_path / "log.sqlite"))
+    image, label = drawing
+    fifo = tmp_path / "pipe.png"
+    os.mkfifo(fifo)
+    Image.fromarray(image).save(tmp_path / "digit.png")
+    code = ("import sys\nfrom workbench.cli import main\n"
+            f"sys.exit(main(['predict', '--model', 'logreg', {str(fifo)!r}, '/dev/zero', {str(tmp_path / 'digit.png')!r}]))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "WORKBENCH_LOG": str(tmp_path / "log.sqlite")})
+    assert done.returncode == 1
+    assert "pipe.png: not a regular file (a FIFO, device or socket)" in done.stderr
+    assert "/dev/zero: not a regular file" in done.stderr
+    assert done.stdout.strip().endswith("digit.png: 2")
+
+
+@pytest.mark.parametrize("shape", [(1, 3000), (3000, 1), (2, 100_000), (1, 801), (5, 40_000)])
+def test_extreme_aspect_ratios_are_read_without_crashing(tmp_path, drawing, shape, capsys, monkeypatch):
+    monkeypatch.setenv("WORKBENCH_LOG", str(tmp_path / "log.sqlite"))
+    image, label = drawing
+    strip = tmp_path / "strip.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 256, shape, dtype=np.uint8)).save(strip)
+    Image.fromarray(image).save(tmp_path / "digit.png")
+    assert main(["predict", "--model", "logreg", str(strip), str(tmp_path / "digit.png")]) == 0
+    out = capsys.readouterr().out.splitlines()
+    assert out[0].startswith(f"{strip}: ") and out[1] == f"{tmp_path / 'digit.png'}: {label}"
 
 
 # ---- camera faults ------------------------------------------------------------------------------
@@ -183,6 +212,48 @@ def test_stopping_during_the_retries_is_prompt(logreg_predictor):
     started = time.monotonic()
     loop.stop()
     assert not loop._thread.is_alive() and time.monotonic() - started < 5
+
+
+class OddFrames(Source):
+    """A source whose frames include ones that cannot be read (1 x 3000, empty, wrong shape)."""
+
+    name = "odd"
+
+    def __init__(self):
+        self.demo, self.count = DemoSource(seed=2), 0
+
+    def read(self):
+        self.count += 1
+        if self.count % 3 == 0:
+            return [np.zeros((1, 3000, 3), np.uint8), np.zeros((0, 5), np.uint8),
+                    np.zeros((4, 4, 7), np.uint8)][(self.count // 3) % 3]
+        return self.demo.read()
+
+
+def test_the_camera_loop_survives_frames_that_cannot_be_read(logreg_predictor):
+    loop = CameraLoop(OddFrames(), logreg_predictor, max_fps=200).start()
+    try:
+        statuses = _watch(loop, lambda s: s.frame_number > 30 and s.status == "running")
+    finally:
+        loop.stop()
+    assert loop.frame_errors >= 5
+    assert any("could not be read" in s for s in statuses)
+
+
+def test_a_dead_camera_thread_is_reported_not_running(logreg_predictor, monkeypatch):
+    loop = CameraLoop(DemoSource(seed=1), logreg_predictor, max_fps=200)
+
+    def broken(reading):  # a bug outside the per-frame guard: the thread dies
+        raise SystemError("the tracker broke")
+
+    monkeypatch.setattr(loop, "_log_settled", broken)
+    monkeypatch.setattr(loop, "_loop", lambda: (_ for _ in ()).throw(SystemError("the loop broke")))
+    loop.start()
+    loop._thread.join(timeout=10)
+    assert loop.latest().status == "camera loop stopped: SystemError: the loop broke"
+    loop._publish(status="running")  # even if something had written "running" last
+    assert loop.latest().status.startswith("camera loop stopped")
+    loop.stop()
 
 
 def test_a_missing_camera_is_a_clear_error():
@@ -260,7 +331,9 @@ def test_a_pickle_bomb_model_file_is_refused_and_nothing_runs(tmp_path, models_d
     models_dir.mkdir()
     evil = models_dir / "evil-000000000000.skops"
     evil.write_bytes(pickle.dumps(_Payload(f"touch {marker}")))
-    (models_dir / "evil.json").write_text(json.dumps({"name": "evil", "file": evil.name}))
+    from workbench.data import sha256_file
+
+    (models_dir / "evil.json").write_text(json.dumps({"name": "evil", "file": evil.name, "sha256": sha256_file(evil)}))
     with pytest.raises(ModelFileError, match="evil-000000000000.skops is corrupt or not a skops file"):
         load_model(evil if suffix == ".skops" else "evil")
     assert not marker.exists()

@@ -9,6 +9,7 @@ record, not three hundred).
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections import deque
@@ -23,6 +24,8 @@ from workbench.live.log import LogError, PredictionLog
 from workbench.live.predictor import Predictor
 from workbench.live.sources import Source, open_source
 from workbench.live.tracking import DigitTracker
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -77,6 +80,7 @@ class CameraLoop:
         self.max_fps = max_fps
         self.max_backoff = 10.0
         self.log_error: str | None = None
+        self.frame_errors = 0  # frames that could not be read (each reported in the status)
         self.paused = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -89,14 +93,27 @@ class CameraLoop:
         return self
 
     def latest(self) -> CameraState:
+        """The newest state. If the loop's thread has died, whatever its last status said, the
+        status says that it stopped (a UI must never show "running" over a dead loop)."""
         with self._lock:
-            return self._state
+            state = self._state
+        if self._thread.ident is not None and not self._thread.is_alive() and not self._stop.is_set() \
+                and not state.status.startswith(("camera loop stopped", f"{self.source.name} ended", "camera error")):
+            state = CameraState(**{**state.__dict__, "status": f"camera loop stopped ({state.status})"})
+        return state
 
     def _publish(self, **changes) -> None:
         with self._lock:
             self._state = CameraState(**{**self._state.__dict__, **changes})
 
     def _run(self) -> None:
+        try:
+            self._loop()
+        except Exception as exc:  # the loop itself failed (not one frame): say so, never "running"
+            log.exception("the camera loop stopped")
+            self._publish(status=f"camera loop stopped: {type(exc).__name__}: {exc}")
+
+    def _loop(self) -> None:
         tracker = None
         stamps: deque[float] = deque(maxlen=30)
         number = 0
@@ -119,12 +136,19 @@ class CameraLoop:
                 else:
                     self._publish(status=f"camera error: {problem}")
                 return
-            active = self.predictor.active
-            if tracker is None or tracker.classes is not active.pipeline.classes_:
-                tracker = DigitTracker(active.pipeline.classes_, threshold=self.predictor.threshold)
-            reading = tracker.update(self.predictor.read_frame(frame))
-            self._log_settled(reading)
             number += 1
+            try:
+                active = self.predictor.active
+                if tracker is None or tracker.classes is not active.pipeline.classes_:
+                    tracker = DigitTracker(active.pipeline.classes_, threshold=self.predictor.threshold)
+                reading = tracker.update(self.predictor.read_frame(frame))
+                self._log_settled(reading)
+            except Exception as exc:  # one bad frame (odd size, a model error): report it, go on
+                self.frame_errors += 1
+                self._publish(frame=frame, reading=None, frame_number=number,
+                              status=f"running; frame {number} could not be read: {type(exc).__name__}: {exc}")
+                self._stop.wait(max(0.0, 1 / self.max_fps - (time.perf_counter() - started)))
+                continue
             stamps.append(time.perf_counter())
             fps = (len(stamps) - 1) / (stamps[-1] - stamps[0]) if len(stamps) > 1 else 0.0
             status = "running" if self.log_error is None else f"running, not logging: {self.log_error}"
@@ -177,6 +201,9 @@ class CameraLoop:
         directory.mkdir(parents=True, exist_ok=True)
         stem = directory / time.strftime("snapshot-%Y%m%d-%H%M%S")
         cv2.imwrite(f"{stem}.png", state.frame)
+        if state.reading is None:  # a frame that could not be read: the status says why
+            Path(f"{stem}.json").write_text(json.dumps({"error": state.status}))
+            return Path(f"{stem}.png")
         cv2.imwrite(f"{stem}-read.png", annotate(state.frame, state.reading))
         Path(f"{stem}.json").write_text(json.dumps({"model": state.reading.model, **state.reading.to_json()}))
         return Path(f"{stem}.png")

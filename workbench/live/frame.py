@@ -139,8 +139,9 @@ def find_digits(frame) -> list[Candidate]:
     """
     gray = as_gray(frame)
     scale = min(1.0, WORK_SIDE / max(gray.shape))
-    if scale < 1:
-        gray = cv2.resize(gray, None, fx=scale, fy=scale, interpolation=cv2.INTER_AREA)
+    if scale < 1:  # explicit size: a 1 x 3000 strip must stay at least one pixel high
+        size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
+        gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
     fh, fw = gray.shape
     smooth = cv2.GaussianBlur(gray, (5, 5), 0)
     ink, mask = ink_mask(smooth)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import warnings
 from pathlib import Path
 
@@ -65,39 +67,50 @@ def read_image(path: str | Path) -> np.ndarray:
     Raises
     ------
     ImageError
-        Naming the file and the problem: missing, empty, not an image, corrupt or truncated,
-        or more than :data:`MAX_PIXELS` pixels (checked before decoding).
+        Naming the file and the problem: missing, not a regular file (a folder, a FIFO, a
+        device: refused without waiting on it), empty, not an image, corrupt or truncated (any
+        decoder failure, damaged EXIF and TIFF tags included), or more than :data:`MAX_PIXELS`
+        pixels (checked before decoding).
     """
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     path = Path(path)
     try:
-        with path.open("rb") as file:
-            if not file.read(1):
-                raise ImageError(f"{path}: the file is empty")
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        info = os.fstat(fd)
     except OSError as exc:
         raise ImageError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
-    try:
-        with warnings.catch_warnings():  # Pillow warns above 89 megapixels; ours is the stricter limit
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            image = Image.open(path)  # reads the header only
-        with image:
-            width, height = image.size
-            if width * height > MAX_PIXELS:
-                raise ImageError(
-                    f"{path}: the image is {width} x {height} pixels ({width * height / 1e6:,.0f} megapixels), "
-                    f"more than the {MAX_PIXELS / 1e6:.0f} megapixels the readers accept; scale it down first")
-            return _pixels(ImageOps.exif_transpose(image))
-    except ImageError:
-        raise
-    except UnidentifiedImageError as exc:
-        raise ImageError(f"{path}: not a readable PNG, JPEG or BMP image (corrupt or another format)") from exc
-    except Image.DecompressionBombError as exc:  # Pillow's own limit (179 megapixels), above ours
-        raise ImageError(
-            f"{path}: the image is more than {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels, more than the "
-            f"{MAX_PIXELS / 1e6:.0f} megapixels the readers accept; scale it down first") from exc
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
-        raise ImageError(f"{path}: the image is corrupt or truncated ({exc})") from exc
+    if not stat.S_ISREG(info.st_mode):
+        os.close(fd)
+        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a FIFO, device or socket)"
+        raise ImageError(f"{path}: {kind}; give an image file")
+    with os.fdopen(fd, "rb") as file:
+        if info.st_size == 0:
+            raise ImageError(f"{path}: the file is empty")
+        try:
+            with warnings.catch_warnings():  # Pillow warns above 89 megapixels (ours is the stricter
+                warnings.simplefilter("ignore")  # limit) and about damaged EXIF tags (skipped)
+                image = Image.open(file)  # reads the header only
+                with image:
+                    width, height = image.size
+                    if width * height > MAX_PIXELS:
+                        raise ImageError(
+                            f"{path}: the image is {width} x {height} pixels ({width * height / 1e6:,.0f} "
+                            f"megapixels), more than the {MAX_PIXELS / 1e6:.0f} megapixels the readers accept; "
+                            "scale it down first")
+                    return _pixels(ImageOps.exif_transpose(image))
+        except ImageError:
+            raise
+        except UnidentifiedImageError as exc:
+            raise ImageError(f"{path}: not a readable PNG, JPEG or BMP image (corrupt or another format)") from exc
+        except Image.DecompressionBombError as exc:  # Pillow's own limit (179 megapixels), above ours
+            raise ImageError(
+                f"{path}: the image is more than {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels, more than the "
+                f"{MAX_PIXELS / 1e6:.0f} megapixels the readers accept; scale it down first") from exc
+        except Exception as exc:  # noqa: BLE001 - any decoder failure (bad EXIF or TIFF tags raise
+            # TypeError, struct.error...) is a file we cannot read, never a crash
+            raise ImageError(f"{path}: the image is corrupt or truncated ({type(exc).__name__}: {exc})") from exc
 
 
 def _pixels(image) -> np.ndarray:

@@ -72,7 +72,7 @@ def to_texture(frame: np.ndarray) -> np.ndarray:
     h, w = CAMERA_SIZE
     scale = min(w / frame.shape[1], h / frame.shape[0])
     if scale != 1:
-        frame = cv2.resize(frame, (round(frame.shape[1] * scale), round(frame.shape[0] * scale)),
+        frame = cv2.resize(frame, (max(1, round(frame.shape[1] * scale)), max(1, round(frame.shape[0] * scale))),
                            interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_LINEAR)
     view = np.zeros((h, w, 3), np.uint8)
     top, left = (h - frame.shape[0]) // 2, (w - frame.shape[1]) // 2
@@ -95,5 +95,9 @@ def update(state: AppState) -> None:
     if latest.frame is None or latest.frame_number == state.camera_frame_shown:
         return
     state.camera_frame_shown = latest.frame_number
+    if reading is None:  # this frame could not be read (the status says why)
+        dpg.set_value(tags.CAMERA_TEXTURE, to_texture(latest.frame))
+        dpg.set_value(tags.CAMERA_READING, "read: (this frame could not be read)")
+        return
     dpg.set_value(tags.CAMERA_TEXTURE, to_texture(annotate(latest.frame, reading)))
     dpg.set_value(tags.CAMERA_READING, f"read: {reading.text or '(no digits)'}")
