@@ -91,7 +91,7 @@ def library_versions() -> dict[str, str]:
     return versions
 
 
-def _check_name(name: str) -> str:
+def check_model_name(name: str) -> str:
     if not _NAME.match(name) or name.endswith((".json", ".skops")):
         raise ValueError(
             f"model name {name!r} must be 1-100 letters, digits, '_', '-' or '.', "
@@ -140,14 +140,17 @@ def save_model(pipeline, name: str, *, metadata: dict | None = None, directory: 
     """
     import skops.io
 
-    _check_name(name)
+    check_model_name(name)
     directory = Path(directory) if directory is not None else models_dir()
     directory.mkdir(parents=True, exist_ok=True)
     blob = skops.io.dumps(pipeline)
     digest = hashlib.sha256(blob).hexdigest()
     model_path = directory / f"{name}-{digest[:12]}.skops"
     meta_path = directory / f"{name}.json"
-    previous = _read_metadata(meta_path).get("file") if meta_path.exists() else None
+    try:  # an unreadable old JSON (truncated, hand-edited) must not block saving a new model
+        previous = _read_metadata(meta_path)["file"] if meta_path.exists() else None
+    except ModelFileError:
+        previous = None
     _atomic_write(model_path, blob)
     record = {
         "name": name,
@@ -164,14 +167,63 @@ def save_model(pipeline, name: str, *, metadata: dict | None = None, directory: 
     return meta_path
 
 
+_MODEL_FILE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,199}\.skops$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+
+def _number(value, low=None, high=None) -> bool:
+    return (isinstance(value, int | float) and not isinstance(value, bool) and value == value
+            and (low is None or value >= low) and (high is None or value <= high))
+
+
+def validate_metadata(meta, path: Path) -> dict:
+    """Check a model's metadata (what :func:`save_model` writes) and return it keyed by the file
+    stem: ``meta["name"]`` is the name the model is loaded by, whatever the JSON says.
+
+    The one place metadata is checked: the listing, the app and loading all go through it, so
+    a hand-edited or half-written JSON is one unreadable entry, never a crash.
+
+    Raises
+    ------
+    ModelFileError
+        Naming the file and the first field that is wrong.
+    """
+    def bad(field, what):
+        raise ModelFileError(f"model metadata {path}: {field} {what}")
+
+    if not isinstance(meta, dict):
+        bad("the file", f"must hold a JSON object, not {type(meta).__name__}")
+    file = meta.get("file")
+    if not isinstance(file, str) or not _MODEL_FILE.match(file):
+        bad('"file"', f"must be the name of a .skops file in the same folder, got {file!r}")
+    if not isinstance(meta.get("sha256"), str) or not _SHA256.match(meta["sha256"]):
+        bad('"sha256"', f"must be 64 lowercase hex digits, got {meta.get('sha256')!r}")
+    for field in ("pipeline", "created", "command"):
+        if field in meta and not isinstance(meta[field], str):
+            bad(f'"{field}"', f"must be a string, got {meta[field]!r}")
+    for field in ("fit_seconds", "file_bytes", "wall_seconds"):
+        if field in meta and not _number(meta[field], low=0):
+            bad(f'"{field}"', f"must be a number >= 0, got {meta[field]!r}")
+    for field in ("test", "training_data", "versions", "params"):
+        if field in meta and not isinstance(meta[field], dict):
+            bad(f'"{field}"', f"must be an object, got {meta[field]!r}")
+    test = meta.get("test", {})
+    for field in ("accuracy", "macro_f1"):
+        if field in test and not _number(test[field], 0, 1):
+            bad(f'"test.{field}"', f"must be a number in [0, 1], got {test[field]!r}")
+    for part in ("test", "training_data"):
+        n = meta.get(part, {}).get("n")
+        if n is not None and (not isinstance(n, int) or isinstance(n, bool) or n < 0):
+            bad(f'"{part}.n"', f"must be a count of images, got {n!r}")
+    return {**meta, "name": path.stem}
+
+
 def _read_metadata(path: Path) -> dict:
     try:
         meta = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ModelFileError(f"cannot read model metadata {path}: {exc}") from exc
-    if not isinstance(meta, dict) or not isinstance(meta.get("file"), str) or "/" in meta["file"]:
-        raise ModelFileError(f"model metadata {path} names no model file")
-    return meta
+    return validate_metadata(meta, path)
 
 
 def resolve_model(name_or_path: str | Path, directory: str | Path | None = None) -> tuple[Path, dict]:
@@ -192,7 +244,7 @@ def resolve_model(name_or_path: str | Path, directory: str | Path | None = None)
             if meta["file"] == path.name:
                 return path, meta
         return path, {}
-    meta_path = path if path.suffix == ".json" else directory / f"{_check_name(str(name_or_path))}.json"
+    meta_path = path if path.suffix == ".json" else directory / f"{check_model_name(str(name_or_path))}.json"
     if not meta_path.exists():
         known = ", ".join(sorted(p.stem for p in directory.glob("*.json"))) or "none"
         raise ModelFileError(f"no model {str(name_or_path)!r} in {directory} (saved models: {known})")
@@ -283,7 +335,11 @@ def model_types(path: Path | bytes) -> set[tuple[str, str]]:
 
 
 def list_models(directory: str | Path | None = None) -> list[dict]:
-    """Metadata of every saved model, sorted by name (unreadable entries carry an ``error``)."""
+    """Metadata of every saved model, sorted by name (the JSON file's stem); reads metadata only.
+
+    An entry whose metadata cannot be read or fails :func:`validate_metadata` is
+    ``{"name": stem, "error": why}``; the others are listed and usable as ever.
+    """
     directory = Path(directory) if directory is not None else models_dir()
     models = []
     for meta_path in sorted(directory.glob("*.json")):
