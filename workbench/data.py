@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import hashlib
 import struct
+import zlib
 from functools import lru_cache
 from pathlib import Path
 
@@ -20,6 +21,7 @@ _FILES = {
     "train": ("train-images-idx3-ubyte", "train-labels-idx1-ubyte"),
     "test": ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"),
 }
+MAX_IDX_BYTES = 2**31  # 2 GiB: 40 times the MNIST training images
 _IDX_DTYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 
 
@@ -71,23 +73,29 @@ def read_idx(path: str | Path) -> np.ndarray:
     opener = gzip.open if path.suffix == ".gz" else open
     try:
         with opener(path, "rb") as f:
-            raw = f.read()
-    except (OSError, EOFError) as exc:  # gzip raises BadGzipFile (an OSError) or EOFError
+            # The header first, then at most the size it declares plus one byte (to tell a file
+            # that is too long): a gzip bomb never inflates beyond what an honest file would.
+            magic = f.read(4)
+            if len(magic) < 4 or magic[0] != 0 or magic[1] != 0 or magic[2] not in _IDX_DTYPES:
+                raise DataError(f"{path} is not an IDX file (bad magic number {magic.hex()!r})")
+            dims = f.read(4 * magic[3])
+            if len(dims) < 4 * magic[3]:
+                raise DataError(f"{path} is truncated: header declares {magic[3]} dimensions")
+            shape = struct.unpack(f">{magic[3]}I", dims)
+            dtype = np.dtype(_IDX_DTYPES[magic[2]])
+            expected = int(np.prod(shape, dtype=object)) * dtype.itemsize
+            if expected > MAX_IDX_BYTES:
+                raise DataError(f"{path} declares {shape} values ({expected / 2**30:,.1f} GiB), more than the "
+                                f"{MAX_IDX_BYTES / 2**30:.0f} GiB the workbench reads")
+            raw = bytearray()
+            while len(raw) <= expected and (block := f.read(min(1 << 20, expected + 1 - len(raw)))):
+                raw += block
+    except (OSError, EOFError, zlib.error) as exc:  # gzip raises BadGzipFile (an OSError) or EOFError
         raise DataError(f"cannot read IDX file {path}: {exc}") from exc
-    if len(raw) < 4 or raw[0] != 0 or raw[1] != 0 or raw[2] not in _IDX_DTYPES:
-        raise DataError(f"{path} is not an IDX file (bad magic number {raw[:4].hex()!r})")
-    ndim = raw[3]
-    header = 4 + 4 * ndim
-    if len(raw) < header:
-        raise DataError(f"{path} is truncated: header declares {ndim} dimensions")
-    shape = struct.unpack(f">{ndim}i", raw[4:header])
-    dtype = np.dtype(_IDX_DTYPES[raw[2]])
-    expected = int(np.prod(shape)) * dtype.itemsize
-    if len(raw) - header != expected:
-        raise DataError(
-            f"{path} holds {len(raw) - header} data bytes but its header {shape} needs {expected}"
-        )
-    return np.frombuffer(raw, dtype=dtype, offset=header).reshape(shape).astype(dtype.newbyteorder("="))
+    if len(raw) != expected:
+        more = "more than" if len(raw) > expected else f"{len(raw)} data bytes, not"
+        raise DataError(f"{path} holds {more} the {expected} data bytes its header {shape} needs")
+    return np.frombuffer(bytes(raw), dtype=dtype).reshape(shape).astype(dtype.newbyteorder("="))
 
 
 @lru_cache(maxsize=1)
@@ -117,6 +125,14 @@ def _checked_pair(X: np.ndarray, y: np.ndarray, source: str) -> tuple[np.ndarray
         raise DataError(f"{source}: images must be uint8 of shape (n, 28, 28), got {X.dtype} {X.shape}")
     if y.ndim != 1 or len(y) != len(X):
         raise DataError(f"{source}: {len(X)} images but labels of shape {y.shape}")
+    if y.dtype.kind not in "iuf":
+        raise DataError(f"{source}: labels must be integers 0-9, got {y.dtype}")
+    with np.errstate(invalid="ignore"):
+        bad = ~np.isin(y, np.arange(10))  # NaN, fractions, negatives, 10 and up
+    if bad.any():
+        first = int(np.flatnonzero(bad)[0])
+        raise DataError(f"{source}: labels must be digits 0-9; {int(bad.sum())} of {len(y)} are not "
+                        f"(the first is {y[first].item()!r}, at index {first})")
     X, y = X.copy(), y.astype(np.int64)
     X.flags.writeable = y.flags.writeable = False  # cached: callers get copies
     return X, y
