@@ -16,8 +16,12 @@ import sqlite3
 import threading
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 SOURCES = ("draw", "camera", "file")
 
@@ -38,6 +42,12 @@ CREATE TABLE IF NOT EXISTS predictions (
 """
 
 
+COLUMNS = ["id", "time", "source", "model", "model_sha256", "label", "confidence", "probabilities",
+           "latency_ms", "image", "corrected_label"]
+LABELS = range(10)
+_EXPORT_CHUNK = 5000  # records per chunk of an export: memory stays bounded for any log size
+
+
 def default_log_path() -> Path:
     """``$WORKBENCH_LOG`` if set, else ``predictions.sqlite`` in the user's data folder
     (``~/.local/share/workbench`` on Linux)."""
@@ -46,6 +56,13 @@ def default_log_path() -> Path:
     import platformdirs
 
     return platformdirs.user_data_path("workbench") / "predictions.sqlite"
+
+
+def _json_or_none(text):
+    try:
+        return json.loads(text)
+    except (TypeError, ValueError):
+        return None
 
 
 class LogError(RuntimeError):
@@ -68,15 +85,24 @@ class PredictionLog:
     >>> log.correct(row, 1)                                              # doctest: +SKIP
     """
 
-    def __init__(self, path: str | Path | None = None):
+    def __init__(self, path: str | Path | None = None, *, create: bool = True):
         self.path = Path(path).expanduser() if path is not None else default_log_path()
         self._lock = threading.Lock()
+        if not create and not self.path.is_file():
+            raise LogError(f"there is no prediction log at {self.path}" + (
+                "" if self.path.parent.is_dir() else f" (no folder {self.path.parent})"))
         try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
+            if create:
+                self.path.parent.mkdir(parents=True, exist_ok=True)
             self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
             self._set_up(deadline=time.monotonic() + 30)
+            columns = [row[1] for row in self._db.execute("PRAGMA table_info(predictions)")]
         except (OSError, sqlite3.Error) as exc:
             raise LogError(f"cannot open the prediction log {self.path}: {exc}") from exc
+        if columns != COLUMNS:
+            self._db.close()
+            raise LogError(f"{self.path} is not a prediction log of this workbench: its predictions table has "
+                           f"the columns {', '.join(columns)}, not {', '.join(COLUMNS)}")
 
     def _set_up(self, deadline: float) -> None:
         """WAL mode and the table. Switching to WAL does not wait for another process that is
@@ -141,50 +167,133 @@ class PredictionLog:
         ]
 
     def correct(self, record_id: int, label: int | None) -> None:
-        """Set (or with None clear) the right label of a record."""
-        with self._lock:
-            cursor = self._db.execute(
-                "UPDATE predictions SET corrected_label = ? WHERE id = ?",
-                (None if label is None else int(label), int(record_id)),
-            )
-        if cursor.rowcount == 0:
-            raise KeyError(f"no record {record_id} in the prediction log {self.path}")
+        """Set (or with None clear) the right label (0-9) of a record."""
+        self.correct_many({record_id: label})
 
-    def frame(self, limit: int | None = None):
-        """The log as a pandas DataFrame, newest first (``limit`` rows at most)."""
+    def correct_many(self, labels: dict[int, int | None]) -> None:
+        """Set the right labels of several records ``{id: label}``: all of them are checked
+        first, then written in one transaction, so a bad one leaves the log unchanged.
+
+        Raises
+        ------
+        ValueError
+            A label that is not a digit 0-9 (or None, to clear it).
+        KeyError
+            An id that names no record.
+        """
+        for record_id, label in labels.items():
+            if label is not None and (isinstance(label, bool) or label not in LABELS):
+                raise ValueError(f"a corrected label is a digit 0-9, got {label!r} for record {record_id}")
+        with self._lock:
+            missing = [r for r in labels if not (isinstance(r, int) and 1 <= r < 2**63) or not self._db.execute(
+                "SELECT 1 FROM predictions WHERE id = ?", (r,)).fetchone()]
+            if missing:
+                raise KeyError(f"no record {missing[0]} in the prediction log {self.path}")
+            try:
+                self._db.execute("BEGIN IMMEDIATE")  # one transaction: all of them or none
+                try:
+                    self._db.executemany("UPDATE predictions SET corrected_label = ? WHERE id = ?",
+                                         [(None if v is None else int(v), r) for r, v in labels.items()])
+                    self._db.execute("COMMIT")
+                except BaseException:
+                    self._db.execute("ROLLBACK")
+                    raise
+            except sqlite3.Error as exc:
+                raise LogError(f"cannot write to the prediction log {self.path}: {exc}") from exc
+
+    def _table(self, rows) -> pd.DataFrame:
+        """Rows of the predictions table as a DataFrame; a value of the wrong kind (a time that
+        is not a number, probabilities that are not JSON) becomes missing, not an error."""
         import pandas as pd
 
+        table = pd.DataFrame(rows, columns=COLUMNS)
+        table["time"] = pd.to_datetime(pd.to_numeric(table["time"], errors="coerce"), unit="s", utc=True,
+                                       errors="coerce")
+        table["probabilities"] = table["probabilities"].map(_json_or_none)
+        for column in ("label", "corrected_label"):
+            table[column] = pd.to_numeric(table[column], errors="coerce").astype("Int64")
+        for column in ("confidence", "latency_ms"):
+            table[column] = pd.to_numeric(table[column], errors="coerce")
+        return table
+
+    def frame(self, limit: int | None = None) -> pd.DataFrame:
+        """The log as a pandas DataFrame, newest first (``limit`` rows at most, >= 1)."""
+        if limit is not None and limit < 1:
+            raise ValueError(f"limit must be at least 1, got {limit}")
         query = "SELECT * FROM predictions ORDER BY id DESC" + (" LIMIT ?" if limit else "")
         with self._lock:
             rows = self._db.execute(query, (int(limit),) if limit else ()).fetchall()
-            columns = [c[0] for c in self._db.execute("SELECT * FROM predictions LIMIT 0").description]
-        table = pd.DataFrame(rows, columns=columns)
-        table["time"] = pd.to_datetime(table["time"], unit="s", utc=True)
-        table["probabilities"] = table["probabilities"].map(json.loads)
-        for column in ("label", "corrected_label"):
-            table[column] = table[column].astype("Int64")
-        return table
+        return self._table(rows)
 
     def export(self, path: str | Path) -> Path:
-        """Write the log to ``.csv`` (image as 784 hex bytes) or ``.parquet``; returns the path."""
-        path = Path(path)
-        table = self.frame().iloc[::-1]
-        if path.suffix == ".csv":
-            table = table.assign(
-                image=table["image"].map(bytes.hex), probabilities=table["probabilities"].map(json.dumps)
-            )
-            table.to_csv(path, index=False)
-        elif path.suffix == ".parquet":
-            table.to_parquet(path, index=False)
-        else:
+        """Write the log, oldest first, to ``.csv`` (probabilities as JSON, image as 784 hex
+        bytes) or ``.parquet``; returns the path.
+
+        Streams the log in chunks of :data:`_EXPORT_CHUNK` records, so memory stays bounded
+        whatever its size; the file appears complete or not at all (written under a temporary
+        name, then renamed).
+        """
+        path = Path(path).expanduser()
+        if path.suffix not in (".csv", ".parquet"):
             raise ValueError(f"export to .csv or .parquet, not {path.suffix or 'a file without suffix'!r}")
+        if path.is_dir():
+            raise ValueError(f"cannot export to {path}: it is a folder; give a file name ending in {path.suffix}")
+        if not path.parent.is_dir():
+            raise ValueError(f"cannot export to {path}: there is no folder {path.parent}")
+        tmp = path.with_name(f".{path.name}.tmp")
+        # A connection of its own: one read transaction (a snapshot of the log) that does not
+        # hold up the writers (WAL), however long the export takes.
+        reader = sqlite3.connect(f"{self.path.resolve().as_uri()}?mode=ro", uri=True, timeout=30)
+        try:
+            cursor = reader.execute("SELECT * FROM predictions ORDER BY id")
+            if path.suffix == ".csv":
+                self._export_csv(cursor, tmp)
+            else:
+                self._export_parquet(cursor, tmp)
+            os.replace(tmp, path)
+        except (OSError, sqlite3.Error) as exc:
+            raise LogError(f"cannot export the prediction log to {path}: {exc}") from exc
+        finally:
+            reader.close()
+            tmp.unlink(missing_ok=True)
         return path
 
+    def _chunks(self, reader):
+        while rows := reader.fetchmany(_EXPORT_CHUNK):
+            yield self._table(rows)
+
+    def _export_csv(self, reader, path: Path) -> None:
+        with open(path, "w", newline="") as file:
+            header = True
+            for table in self._chunks(reader):
+                table = table.assign(image=table["image"].map(bytes.hex),
+                                     probabilities=table["probabilities"].map(json.dumps))
+                table.to_csv(file, index=False, header=header)
+                header = False
+            if header:  # an empty log: the header alone
+                file.write(",".join(COLUMNS) + "\n")
+
+    def _export_parquet(self, reader, path: Path) -> None:
+        import pyarrow as pa
+        import pyarrow.parquet as pq
+
+        schema = pa.schema([
+            ("id", pa.int64()), ("time", pa.timestamp("ns", tz="UTC")), ("source", pa.string()),
+            ("model", pa.string()), ("model_sha256", pa.string()), ("label", pa.int64()),
+            ("confidence", pa.float64()), ("probabilities", pa.list_(pa.float64())), ("latency_ms", pa.float64()),
+            ("image", pa.binary()), ("corrected_label", pa.int64()),
+        ])
+        with pq.ParquetWriter(path, schema) as writer:
+            for table in self._chunks(reader):
+                writer.write_table(pa.Table.from_pandas(table, schema=schema, preserve_index=False))
+
     def corrections(self) -> tuple[np.ndarray, np.ndarray]:
-        """Records with a corrected label as a dataset: ``X`` (n, 28, 28) uint8, ``y`` (n,)."""
+        """Records with a corrected label as a dataset: ``X`` (n, 28, 28) uint8, ``y`` (n,).
+        Records whose image or label was damaged by hand (not 784 bytes, not a digit) are left out."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT image, corrected_label FROM predictions WHERE corrected_label IS NOT NULL ORDER BY id"
+                "SELECT image, corrected_label FROM predictions WHERE typeof(corrected_label) = 'integer' "
+                "AND corrected_label BETWEEN 0 AND 9 AND typeof(image) = 'blob' AND length(image) = 784 ORDER BY id"
             ).fetchall()
         X = np.frombuffer(b"".join(r[0] for r in rows), np.uint8).reshape(-1, 28, 28)
         return X, np.array([r[1] for r in rows], dtype=np.int64)

@@ -35,8 +35,8 @@ def correct(state: AppState) -> None:
     try:
         state.log.correct(record, label)
         dpg.set_value(tags.LOG_STATUS, f"record {record} corrected to {label}")
-    except KeyError as exc:
-        dpg.set_value(tags.LOG_STATUS, str(exc).strip("'\""))
+    except (KeyError, ValueError) as exc:  # no such record; a label that is not a digit
+        dpg.set_value(tags.LOG_STATUS, str(exc.args[0] if exc.args else exc))
     state.log_rows_shown = -1
 
 
@@ -63,9 +63,9 @@ def update(state: AppState) -> None:
     for row in table.itertuples():
         with dpg.table_row(parent=tags.LOG_TABLE):
             dpg.add_text(str(row.id))
-            dpg.add_text(row.time.tz_convert(None).strftime("%H:%M:%S"))
+            dpg.add_text("-" if pd.isna(row.time) else row.time.tz_convert(None).strftime("%H:%M:%S"))
             dpg.add_text(row.source)
             dpg.add_text(row.model)
             dpg.add_text("?" if pd.isna(row.label) else str(row.label))
-            dpg.add_text(f"{row.confidence:.1%}")
+            dpg.add_text("-" if pd.isna(row.confidence) else f"{row.confidence:.1%}")
             dpg.add_text("" if pd.isna(row.corrected_label) else str(row.corrected_label))
