@@ -61,12 +61,11 @@ def _damage_bytes(data: bytes, rng) -> bytes:
 def _damage_tags(data: bytes, rng) -> bytes:
     """Change one or two entries of the first TIFF tag directory (a TIFF file's own, or the
     EXIF block of a JPEG, PNG or WebP)."""
-    for magic, order in ((b"II*\x00", "<"), (b"MM\x00*", ">")):
-        start = data.find(magic)
-        if start >= 0:
-            break
-    else:
+    found = [(data.find(magic), order) for magic, order in ((b"II*\x00", "<"), (b"MM\x00*", ">"))]
+    found = [(start, order) for start, order in found if start >= 0]
+    if not found:
         return _damage_bytes(data, rng)
+    start, order = found[0]
     data = bytearray(data)
     at = start + struct.unpack(order + "I", data[start + 4 : start + 8])[0]
     count = struct.unpack(order + "H", data[at : at + 2])[0]

@@ -131,8 +131,8 @@ def test_a_fifo_or_device_is_refused_at_once_and_the_other_files_are_read(tmp_pa
     fifo = tmp_path / "pipe.png"
     os.mkfifo(fifo)
     Image.fromarray(image).save(tmp_path / "digit.png")
-    code = ("import sys\nfrom workbench.cli import main\n"
-            f"sys.exit(main(['predict', '--model', 'logreg', {str(fifo)!r}, '/dev/zero', {str(tmp_path / 'digit.png')!r}]))")
+    argv = ["predict", "--model", "logreg", str(fifo), "/dev/zero", str(tmp_path / "digit.png")]
+    code = f"import sys\nfrom workbench.cli import main\nsys.exit(main({argv!r}))"
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
                           env={**os.environ, "WORKBENCH_LOG": str(tmp_path / "log.sqlite")})
     assert done.returncode == 1

@@ -11,6 +11,7 @@ import ast
 import contextlib
 import json
 import logging
+import os
 import shlex
 import sys
 import threading
@@ -26,12 +27,19 @@ def _parse_params(items: list[str]) -> dict:
     for item in items:
         key, sep, value = item.partition("=")
         if not sep or not key:
-            raise SystemExit(f"workbench: --param takes KEY=VALUE (e.g. clf__C=10), got {item!r}")
+            raise ValueError(f"--param takes KEY=VALUE (e.g. clf__C=10), got {item!r}")
         try:
             params[key] = ast.literal_eval(value)
         except (ValueError, SyntaxError):
             params[key] = value  # a bare word such as rbf or distance
     return params
+
+
+def _positive(text: str) -> int:
+    """An argparse type: a whole number >= 1."""
+    if not text.strip().isdecimal() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number >= 1, got {text!r}")
+    return int(text)
 
 
 @contextlib.contextmanager
@@ -109,10 +117,10 @@ def cmd_models(args) -> int:
 
 def cmd_fit(args) -> int:
     from workbench.evaluate import fit_pipeline
-    from workbench.store import save_model
+    from workbench.store import check_model_name, save_model
 
     params = _parse_params(args.param)
-    name = args.name or args.pipeline
+    name = check_model_name(args.name or args.pipeline)  # before the fit, not after 20 minutes of it
     log.info("fitting %s on %s training images", args.pipeline, args.subset or "all")
     start = time.perf_counter()
     with _progress(f"fitting and scoring {args.pipeline}"):
@@ -177,8 +185,8 @@ def _parse_grid(items: list[str]) -> dict:
     grid = {}
     for item in items:
         key, sep, values = item.partition("=")
-        if not sep or not key or not values:
-            raise SystemExit(f"workbench: --param takes KEY=V1,V2,... (e.g. clf__C=1,10,100), got {item!r}")
+        if not sep or not key or not all(v.strip() for v in values.split(",")):
+            raise ValueError(f"--param takes KEY=V1,V2,... (e.g. clf__C=1,10,100), got {item!r}")
         grid[key] = [_parse_params([f"{key}={v}"])[key] for v in values.split(",")]
     return grid
 
@@ -262,12 +270,16 @@ def cmd_predict(args) -> int:
 def cmd_log(args) -> int:
     from workbench.live.log import PredictionLog
 
-    with PredictionLog(args.log) as prediction_log:
-        for item in args.correct:
-            record, sep, label = item.partition("=")
-            if not (sep and record.isdigit() and label.isdigit()):
-                raise ValueError(f"--correct takes ID=LABEL (e.g. 12=7), got {item!r}")
-            prediction_log.correct(int(record), int(label))
+    corrections = {}
+    for item in args.correct:  # all of them checked before any is written
+        record, sep, label = item.partition("=")
+        if not (sep and record.isdecimal() and label.isdecimal()):
+            raise ValueError(f"--correct takes ID=LABEL (e.g. 12=7), got {item!r}")
+        if int(label) > 9:
+            raise ValueError(f"--correct {item}: a label is a digit 0-9")
+        corrections[int(record)] = int(label)
+    with PredictionLog(args.log, create=False) as prediction_log:  # reading a log never makes one
+        prediction_log.correct_many(corrections)
         if args.export:
             path = prediction_log.export(args.export)
             print(f"exported {len(prediction_log)} records to {path}")
@@ -276,7 +288,7 @@ def cmd_log(args) -> int:
     if table.empty:
         print(f"no predictions logged in {prediction_log.path}")
         return 0
-    table["time"] = table["time"].dt.tz_convert(None).dt.strftime("%Y-%m-%d %H:%M:%S")
+    table["time"] = table["time"].dt.tz_convert(None).dt.strftime("%Y-%m-%d %H:%M:%S")  # NaT stays missing: "-"
     columns = ["id", "time", "source", "model", "label", "confidence", "corrected_label", "latency_ms"]
     table = table[columns].astype(object).where(table[columns].notna(), "-")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
@@ -313,7 +325,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("fit", parents=[data],
                        help="fit a pipeline on the training split, score it on the test split, save it")
     p.add_argument("pipeline", metavar="NAME", help="registered pipeline (see: workbench list)")
-    p.add_argument("--subset", type=int, metavar="N", help="train on a stratified subset of N images")
+    p.add_argument("--subset", type=_positive, metavar="N", help="train on a stratified subset of N images")
     p.add_argument("--name", metavar="MODEL", help="save under this name (default: the pipeline name)")
     p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
                    help="override a parameter, sklearn style (e.g. clf__C=10); repeatable")
@@ -326,7 +338,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     folds = argparse.ArgumentParser(add_help=False)
     folds.add_argument("--folds", type=int, default=5, metavar="K", help="number of folds (default 5)")
-    folds.add_argument("--subset", type=int, metavar="N", help="use a stratified subset of N training images")
+    folds.add_argument("--subset", type=_positive, metavar="N", help="use a stratified subset of N training images")
     folds.add_argument("--n-jobs", type=int, default=None, metavar="J", help="parallel fits (-1: all cores)")
     folds.add_argument("--json", action="store_true", help="print the results as JSON")
 
@@ -339,7 +351,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("pipeline", metavar="NAME", help="registered pipeline (see: workbench list)")
     p.add_argument("--param", action="append", required=True, metavar="KEY=V1,V2,...",
                    help="values to try for a parameter, sklearn style (e.g. clf__C=1,10,100); repeatable")
-    p.add_argument("--random", type=int, metavar="N", help="try N settings drawn at random instead of all")
+    p.add_argument("--random", type=_positive, metavar="N", help="try N settings drawn at random instead of all")
     p.set_defaults(func=cmd_search)
 
     p = sub.add_parser("compare", parents=[data, dask],
@@ -368,7 +380,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("log", help="list, correct or export the prediction log")
     p.add_argument("--log", metavar="PATH", help="prediction log (default: $WORKBENCH_LOG or the user data folder)")
-    p.add_argument("--limit", type=int, default=20, metavar="N", help="show the newest N records (default 20)")
+    p.add_argument("--limit", type=_positive, default=20, metavar="N", help="show the newest N records (default 20)")
     p.add_argument("--correct", action="append", default=[], metavar="ID=LABEL",
                    help="record the right label of a prediction; repeatable")
     p.add_argument("--export", metavar="FILE", help="write the whole log to FILE.csv or FILE.parquet")
@@ -379,10 +391,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--camera", default="demo", metavar="SOURCE",
                    help="webcam index (0), 'demo', a video file, an image or a folder (default: demo)")
     p.add_argument("--log", metavar="PATH", help="prediction log (default: $WORKBENCH_LOG or the user data folder)")
-    p.add_argument("--frames", type=int, metavar="N", help="quit after N frames (with --screenshot)")
+    p.add_argument("--frames", type=_positive, metavar="N", help="quit after N frames (with --screenshot)")
     p.add_argument("--screenshot", metavar="PNG", help="save a screenshot of frame N, then quit")
     p.set_defaults(func=cmd_app)
     return parser
+
+
+def _one_line(message) -> str:
+    """An error message on one line (some library messages span many)."""
+    return " ".join(str(message).split())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -400,11 +417,20 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return args.func(args)
-    except (ValueError, KeyError, DataError, ModelFileError, LogError, SourceError, SchedulerError,
-            FileNotFoundError) as exc:
+    except BrokenPipeError:  # `workbench list | head -1`: the reader has all it wanted
+        # Python would complain again when it flushes stdout at exit: point stdout at nothing.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
+    except (DataError, ModelFileError, LogError, OSError) as exc:  # a file that cannot be read or written
         if args.verbose >= 2:
             raise
-        print(f"workbench: error: {exc}", file=sys.stderr)
+        print(f"workbench: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except (ValueError, KeyError, SourceError, SchedulerError) as exc:  # usage: what was asked cannot be done
+        if args.verbose >= 2:
+            raise
+        message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
+        print(f"workbench: error: {_one_line(message)}", file=sys.stderr)
         return 2
 
 

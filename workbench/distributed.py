@@ -20,6 +20,7 @@ from threadpoolctl import threadpool_limits
 
 #: The environment variable that names the scheduler when ``--scheduler`` is not given.
 SCHEDULER_ENV = "WORKBENCH_SCHEDULER"
+WORKER_WAIT = 10  # seconds to wait for a first worker before saying there is none
 
 
 class SchedulerError(RuntimeError):
@@ -60,7 +61,15 @@ def cluster(scheduler: str | None = None, *, scatter: list | None = None):
             client = Client(address, timeout="10s")
         except (OSError, TimeoutError) as exc:
             raise SchedulerError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
+        except Exception as exc:  # something else answers there: its bytes read as a huge message length...
+            raise SchedulerError(f"what answers at {address} is not a Dask scheduler "
+                                 f"({type(exc).__name__}: {exc})") from exc
         try:
+            try:
+                client.wait_for_workers(1, timeout=WORKER_WAIT)
+            except TimeoutError as exc:
+                raise SchedulerError(f"the Dask scheduler at {address} has no workers (waited {WORKER_WAIT} s); "
+                                     f"start some with: dask worker {address}") from exc
             client.run(_one_blas_thread)
             with joblib.parallel_config(backend="dask", n_jobs=-1, scatter=scatter or None):
                 yield client

@@ -226,10 +226,12 @@ def search(
     X, y = load_mnist("train", subset=subset, random_state=random_state, path=data_path)
     cv = StratifiedKFold(folds, shuffle=True, random_state=random_state)
     if random is None:
-        searcher = GridSearchCV(pipe, grid, cv=cv, scoring="accuracy", n_jobs=n_jobs, refit=False)
+        # error_score="raise": a value the estimator refuses is that one error, not a report of N failed fits
+        searcher = GridSearchCV(pipe, grid, cv=cv, scoring="accuracy", n_jobs=n_jobs, refit=False,
+                                error_score="raise")
     else:
         searcher = RandomizedSearchCV(pipe, grid, n_iter=random, cv=cv, scoring="accuracy", n_jobs=n_jobs,
-                                      refit=False, random_state=random_state)
+                                      refit=False, random_state=random_state, error_score="raise")
     with cluster(scheduler, scatter=[X, y]):
         searcher.fit(X, y)
     res = searcher.cv_results_

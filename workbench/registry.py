@@ -12,6 +12,7 @@ import importlib
 import pkgutil
 from types import ModuleType
 
+from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline
 
 import pipelines
@@ -64,4 +65,8 @@ def get_pipeline(name: str, **params) -> Pipeline:
     pipe = _module(name).make_pipeline()
     if params:
         pipe.set_params(**params)
+        if not (is_classifier(pipe) and hasattr(pipe, "predict_proba")):
+            raise ValueError(
+                f"with {', '.join(f'{k}={v!r}' for k, v in params.items())}, pipeline {name!r} no longer ends in "
+                "a classifier with predict_proba; a parameter can change a step, not remove the classifier")
     return pipe
