@@ -431,7 +431,7 @@ def test_predict_command(tmp_path, monkeypatch, capsys, mnist_test):
 
 def test_predict_with_an_unknown_model_names_the_known_ones(tmp_path, monkeypatch, capsys):
     monkeypatch.setenv("WORKBENCH_LOG", str(tmp_path / "log.sqlite"))
-    assert main(["predict", "--model", "nope", str(tmp_path / "x.png")]) == 2
+    assert main(["predict", "--model", "nope", str(tmp_path / "x.png")]) == 1
     err = capsys.readouterr().err
     assert "no model 'nope'" in err and "logreg" in err
 
@@ -441,8 +441,10 @@ def test_read_image_errors_name_the_file(tmp_path):
     empty.write_bytes(b"")
     with pytest.raises(ImageError, match="empty.png: the file is empty"):
         read_image(empty)
-    with pytest.raises(ImageError, match="cannot read"):
+    with pytest.raises(ImageError, match="a folder; give an image file"):
         read_image(tmp_path)
+    with pytest.raises(ImageError, match="missing.png: cannot read the file"):
+        read_image(tmp_path / "missing.png")
 
 
 def test_layout_and_photograph_keep_the_truth(mnist_test):
