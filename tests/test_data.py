@@ -73,7 +73,7 @@ def test_missing_path_and_corrupt_idx(tmp_path):
     bad = tmp_path / "t10k-images-idx3-ubyte"
     bad.write_bytes(b"\x00\x00\x08\x03" + (10).to_bytes(4, "big") + (28).to_bytes(4, "big") * 2 + b"\x00" * 100)
     (tmp_path / "t10k-labels-idx1-ubyte").write_bytes(b"\x00\x00\x08\x01" + (10).to_bytes(4, "big") + bytes(10))
-    with pytest.raises(data.DataError, match=r"holds 100 data bytes, not the 7840 data bytes its header \(10, 28, 28\) needs"):
+    with pytest.raises(data.DataError, match=r"holds 100 data bytes, not the 7840 .* header \(10, 28, 28\) needs"):
         load_mnist("test", path=tmp_path)
     bad.write_bytes(b"GIF89a")
     with pytest.raises(data.DataError, match="not an IDX file"):

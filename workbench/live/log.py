@@ -283,9 +283,19 @@ class PredictionLog:
             ("confidence", pa.float64()), ("probabilities", pa.list_(pa.float64())), ("latency_ms", pa.float64()),
             ("image", pa.binary()), ("corrected_label", pa.int64()),
         ])
-        with pq.ParquetWriter(path, schema) as writer:
+        writer = None
+        try:
             for table in self._chunks(reader):
-                writer.write_table(pa.Table.from_pandas(table, schema=schema, preserve_index=False))
+                chunk = pa.Table.from_pandas(table, schema=schema, preserve_index=False)
+                if writer is None:  # the first chunk's pandas metadata: nullable labels read back as Int64
+                    schema = schema.with_metadata(chunk.schema.metadata)
+                    writer = pq.ParquetWriter(path, schema)
+                writer.write_table(chunk.replace_schema_metadata(schema.metadata))
+            if writer is None:  # an empty log
+                writer = pq.ParquetWriter(path, schema)
+        finally:
+            if writer is not None:
+                writer.close()
 
     def corrections(self) -> tuple[np.ndarray, np.ndarray]:
         """Records with a corrected label as a dataset: ``X`` (n, 28, 28) uint8, ``y`` (n,).
