@@ -53,9 +53,15 @@ def build(state: AppState) -> None:
             name = meta["name"]
             with dpg.table_row():
                 dpg.add_text(name)
+                if "error" in meta:  # listed, with why, but not usable
+                    dpg.add_text("unreadable")
+                    why = meta["error"].partition(f"{name}.json")[2].lstrip(": ") or meta["error"]
+                    with dpg.tooltip(dpg.add_text(why[:34] + ("..." if len(why) > 34 else ""))):
+                        dpg.add_text(meta["error"], wrap=600)
+                    continue
                 dpg.add_text(meta.get("pipeline", "?"))
                 accuracy = meta.get("test", {}).get("accuracy")
-                dpg.add_text(f"{accuracy:.2%}" if accuracy is not None else meta.get("error", "-")[:40])
+                dpg.add_text(f"{accuracy:.2%}" if accuracy is not None else "-")
                 dpg.add_text("measuring...", tag=f"model_latency_{name}")
                 dpg.add_text(f"{meta.get('file_bytes', 0) / 1e6:.1f} MB")
                 # DearPyGui passes (sender, app_data, user_data): the name travels as user_data.
