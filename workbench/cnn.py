@@ -137,6 +137,10 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         Augmentation: largest random shift, in pixels (0 disables).
     scale : float, default=0.1
         Augmentation: largest relative change of size (0 disables).
+    corruption : float, default=0.0
+        Augmentation: share of training images also given Gaussian noise, blur, thinner or
+        thicker strokes (:func:`workbench.cnn_layers.random_corruption`), for robustness to
+        noisy camera crops, soft focus and pens of any width (0 disables).
     validation_fraction : float, default=0.0
         Fraction of the training data held out (stratified) to report ``val_loss`` and
         ``val_accuracy`` per epoch in ``history_``; required by ``early_stopping``.
@@ -196,6 +200,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         rotation: float = 12.0,
         shift: float = 2.0,
         scale: float = 0.1,
+        corruption: float = 0.0,
         validation_fraction: float = 0.0,
         early_stopping: bool = False,
         n_iter_no_change: int = 3,
@@ -215,6 +220,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         self.rotation = rotation
         self.shift = shift
         self.scale = scale
+        self.corruption = corruption
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
         self.n_iter_no_change = n_iter_no_change
@@ -262,6 +268,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     def _check_params(self):
         if self.lr_schedule not in ("cosine", "constant"):
             raise ValueError(f"lr_schedule must be 'cosine' or 'constant', got {self.lr_schedule!r}")
+        if not 0 <= self.corruption <= 1:
+            raise ValueError(f"corruption must be in [0, 1], got {self.corruption}")
         if not 0 <= self.validation_fraction < 1:
             raise ValueError(f"validation_fraction must be in [0, 1), got {self.validation_fraction}")
         if self.early_stopping and not self.validation_fraction:
@@ -302,13 +310,14 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     def _make_train_step(self):
         """The jit-compiled training step: augment, forward, backward and Adam update."""
         from workbench.backend import jax
-        from workbench.cnn_layers import random_affine
+        from workbench.cnn_layers import random_affine, random_corruption
 
         jnp = jax.numpy
         model, optimizer = self.model_, self._optimizer
         lr_index = next(i for i, v in enumerate(optimizer.variables) if v.path.endswith("learning_rate"))
         augment = self.rotation or self.shift or self.scale
         rotation, shift, scale = float(self.rotation), float(self.shift), float(self.scale)
+        corruption = float(self.corruption)
 
         def loss_fn(trainable, non_trainable, x, y):
             logits, non_trainable = model.stateless_call(trainable, non_trainable, x, training=True)
@@ -323,6 +332,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             x, y = images[batch], labels[batch]
             if augment:
                 x = random_affine(key, x, rotation=rotation, shift=shift, scale=scale)
+            if corruption:
+                x = random_corruption(jax.random.fold_in(key, 1), x, probability=corruption)
             (loss, (non_trainable, correct)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
                 trainable, non_trainable, x, y
             )
