@@ -1,16 +1,18 @@
-"""Accuracy and speed of the live readers on the fixtures of ``live_fixtures.py``.
+"""Accuracy and speed of reading images the way ``workbench predict`` does, on every kind of
+fixture that ``live_fixtures.py`` writes.
 
     .venv/bin/python benchmarks/live_fixtures.py --out /tmp/live-fixtures
-    .venv/bin/python benchmarks/live.py --fixtures /tmp/live-fixtures [--model cnn] [--repeats 3]
+    .venv/bin/python benchmarks/live.py --fixtures /tmp/live-fixtures [--model cnn] [--repeats 2]
 
-Accuracy (files read from disk, as ``workbench predict`` reads them):
-- drawings: share of drawings whose digit is read right (unsure or nothing counts as wrong);
-- pages: share of true digits found (a reading whose box holds the digit's centre), share of
-  found digits read right, and share of pages whose text is exactly right.
-Speed (decoded images in memory, after warm-up; ``--repeats`` passes over the fixtures):
-- frame: ``Predictor.read_frame`` on each 640x480 page (find, normalise, one batched predict);
-- canvas: ``Predictor.read_canvas`` on each 280x280 drawing (normalise and predict).
-p50/p95 in milliseconds.
+Every file is read from disk with ``read_image`` and read by ``Predictor.read_frame`` (the path
+``workbench predict`` and the camera panel take), each kind reported separately:
+- drawings, printed digits, close-ups: the share of images read as exactly their digit
+  (unsure, nothing or an extra digit count as wrong);
+- numbers: the share read exactly, and the share of digits right where the count matched;
+- pages: the share of true digits found (a reading whose box holds the digit's centre), of
+  found digits read right, and of pages read exactly.
+Drawings are also read by ``read_canvas`` (the draw panel's path) for comparison.
+Speed: ``read_frame`` on the decoded images after warm-up, p50/p95 in milliseconds per kind.
 """
 
 from __future__ import annotations
@@ -26,6 +28,8 @@ import numpy as np
 from workbench.live.images import read_image
 from workbench.live.predictor import Predictor
 
+SINGLE = ("drawings", "printed", "closeups")
+
 
 def contains(box, truth_box) -> bool:
     x, y, w, h = truth_box
@@ -33,65 +37,80 @@ def contains(box, truth_box) -> bool:
     return box[0] <= cx <= box[0] + box[2] and box[1] <= cy <= box[1] + box[3]
 
 
-def accuracy(predictor: Predictor, fixtures: Path, truth: dict) -> dict:
-    right = sum(
-        predictor.read_canvas(read_image(fixtures / name)).text == str(item["label"])
-        for name, item in truth["drawings"].items()
-    )
-    n_true = found = read_right = exact = 0
-    for name, item in truth["pages"].items():
-        reading = predictor.read_frame(read_image(fixtures / name))
-        n_true += len(item["labels"])
-        for label, box in zip(item["labels"], item["boxes"], strict=True):
-            match = [d for d in reading.digits if contains(d.box, box)]
-            found += bool(match)
-            read_right += bool(match) and match[0].label == label
-        exact += reading.text == "".join(map(str, item["labels"]))
-    return {
-        "drawings_right": right / len(truth["drawings"]),
-        "digits_found": found / n_true,
-        "found_digits_right": read_right / max(found, 1),
-        "pages_exact": exact / len(truth["pages"]),
-        "n_drawings": len(truth["drawings"]),
-        "n_pages": len(truth["pages"]),
-        "n_page_digits": n_true,
-    }
-
-
-def speed(predictor: Predictor, images: list, read, repeats: int) -> tuple[float, float]:
-    for image in images[:20]:
-        read(image)  # warm-up
-    times = []
-    for _ in range(repeats):
-        for image in images:
-            start = time.perf_counter()
-            read(image)
-            times.append(time.perf_counter() - start)
-    p50, p95 = np.percentile(times, [50, 95]) * 1e3
-    return float(p50), float(p95)
+def score(kind: str, readings: dict, truth: dict) -> dict:
+    """Accuracy figures of one kind of fixture from its readings ``{file: Reading}``."""
+    items = truth[kind]
+    texts = {name: "".join(map(str, item["labels"])) for name, item in items.items()}
+    exact = np.mean([readings[name].text == text for name, text in texts.items()])
+    result = {"n": len(items), "exact": float(exact)}
+    if kind == "numbers":
+        same_length = [n for n, t in texts.items() if len(readings[n].text) == len(t)]
+        right = sum(a == b for n in same_length for a, b in zip(readings[n].text, texts[n], strict=True))
+        result["digits_right_where_count_matched"] = right / max(1, sum(len(texts[n]) for n in same_length))
+        result["count_matched"] = len(same_length) / len(items)
+    if kind == "pages":
+        n_true = found = read_right = 0
+        for name, item in items.items():
+            for label, box in zip(item["labels"], item["boxes"], strict=True):
+                match = [d for d in readings[name].digits if contains(d.box, box)]
+                n_true += 1
+                found += bool(match)
+                read_right += bool(match) and match[0].label == label
+        result.update(digits=n_true, digits_found=found / n_true, found_digits_right=read_right / max(found, 1))
+    return result
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fixtures", type=Path, default=Path("/tmp/live-fixtures"))
     parser.add_argument("--model", default="cnn")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=2)
+    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser.add_argument("--errors", type=Path, help="copy each misread file here, named by kind, truth and reading")
     args = parser.parse_args()
     truth = json.loads((args.fixtures / "truth.json").read_text())
     predictor = Predictor(args.model)
-    result = accuracy(predictor, args.fixtures, truth)
-    pages = [read_image(args.fixtures / name) for name in truth["pages"]]
-    drawings = [read_image(args.fixtures / name) for name in truth["drawings"]]
-    frame_p50, frame_p95 = speed(predictor, pages, predictor.read_frame, args.repeats)
-    canvas_p50, canvas_p95 = speed(predictor, drawings, predictor.read_canvas, args.repeats)
-    n_digits = np.mean([len(p["labels"]) for p in truth["pages"].values()])
-    print(f"model {args.model}, {os.cpu_count()} CPUs")
-    print(f"drawings read right      {result['drawings_right']:.2%}  ({result['n_drawings']} drawings)")
-    print(f"page digits found        {result['digits_found']:.2%}  ({result['n_page_digits']} digits)")
-    print(f"found digits read right  {result['found_digits_right']:.2%}")
-    print(f"pages read exactly       {result['pages_exact']:.2%}  ({result['n_pages']} pages)")
-    print(f"frame 640x480 ({n_digits:.1f} digits avg)  p50 {frame_p50:.1f} ms  p95 {frame_p95:.1f} ms")
-    print(f"canvas 280x280 + predict   p50 {canvas_p50:.2f} ms  p95 {canvas_p95:.2f} ms")
+    print(f"model {args.model}, {os.cpu_count()} CPUs; read as `workbench predict` reads (read_image + read_frame)")
+    figures = {}
+    for kind in ("drawings", "printed", "closeups", "numbers", "pages"):
+        if kind not in truth:
+            continue
+        images = {name: read_image(args.fixtures / name) for name in truth[kind]}
+        readings = {name: predictor.read_frame(image) for name, image in images.items()}
+        figures[kind] = score(kind, readings, truth)
+        if args.errors:
+            args.errors.mkdir(parents=True, exist_ok=True)
+            for name, item in truth[kind].items():
+                text = "".join(map(str, item["labels"]))
+                if readings[name].text != text:
+                    target = args.errors / f"{kind}-{Path(name).stem}-{text}-read-{readings[name].text or 'none'}"
+                    target.with_suffix(Path(name).suffix).write_bytes((args.fixtures / name).read_bytes())
+        for image in list(images.values())[:10]:
+            predictor.read_frame(image)  # warm-up
+        times = []
+        for _ in range(args.repeats):
+            for image in images.values():
+                start = time.perf_counter()
+                predictor.read_frame(image)
+                times.append(time.perf_counter() - start)
+        p50, p95 = np.percentile(times, [50, 95]) * 1e3
+        figures[kind].update(p50_ms=float(p50), p95_ms=float(p95))
+        extra = ""
+        if kind == "numbers":
+            extra = (f", count right {figures[kind]['count_matched']:.2%}, digits right where the count matched "
+                     f"{figures[kind]['digits_right_where_count_matched']:.2%}")
+        if kind == "pages":
+            extra = (f", digits found {figures[kind]['digits_found']:.2%} of {figures[kind]['digits']}, found digits "
+                     f"right {figures[kind]['found_digits_right']:.2%}")
+        print(f"{kind:<9} {figures[kind]['n']:>5} images: read exactly {figures[kind]['exact']:.2%}{extra}; "
+              f"p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+        if kind == "drawings":
+            canvas = np.mean([predictor.read_canvas(image).text == str(truth[kind][name]["labels"][0])
+                              for name, image in images.items()])
+            figures[kind]["read_canvas_exact"] = float(canvas)
+            print(f"{'':<9} the same drawings through read_canvas (the draw panel): {canvas:.2%}")
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=1))
 
 
 if __name__ == "__main__":

@@ -1,6 +1,6 @@
 """Write the live readers' test fixtures: drawings and page photos made from MNIST *test* digits.
 
-    .venv/bin/python benchmarks/live_fixtures.py [--out /tmp/live-fixtures] [--drawings 1000] [--pages 300]
+    .venv/bin/python benchmarks/live_fixtures.py [--out DIR] [--drawings 1000] [--pages 300] [--others 300]
 
 - ``drawings/NNNN.png``: one test digit re-drawn on a 280x280 canvas at a random size (15-90%
   of the canvas), position and brush width (2-14% of the digit's height), white on black or
@@ -8,6 +8,14 @@
 - ``pages/NNNN.jpg``: a 640x480 photo (JPEG, quality 90) of a page holding 2-6 test digits in one
   or two lines, tilted up to 12 degrees, in perspective, under uneven light, with blur and
   noise; a quarter are light chalk on a dark board (:func:`workbench.live.synth.render_page`);
+- ``printed/NNNN.png``: one printed digit (OpenCV's Hershey fonts, Pillow's own font and the
+  TrueType fonts installed here), regular, bold or light, 20-85% of a 320x240 image, anywhere,
+  either polarity (:func:`workbench.live.synth.printed`);
+- ``closeups/NNNN.jpg``: one test digit written with a marker and held up to a 640x480 camera,
+  30-95% of the frame height, strokes 4-25% of its height, perspective, uneven light, shadow
+  (:func:`workbench.live.synth.closeup`);
+- ``numbers/NNNN.jpg``: 2-4 test digits written large across the frame (35-75% of its height)
+  (:func:`workbench.live.synth.large_number`);
 - ``truth.json``: each file's digits (labels in reading order, boxes) and MNIST test indices;
 - ``sample.png``: a montage of the first drawings and pages (shown in the README).
 
@@ -24,35 +32,59 @@ import cv2
 import numpy as np
 
 from workbench.data import load_mnist
-from workbench.live.synth import redraw, render_page
+from workbench.live.synth import closeup, font_names, large_number, printed, redraw, render_page
 
 
-def make(out: Path, n_drawings: int, n_pages: int, seed: int = 0) -> dict:
+def make(out: Path, n_drawings: int, n_pages: int, n_others: int = 300, seed: int = 0) -> dict:
+    """Write every kind of fixture to ``out``; returns the truth (also in ``truth.json``)."""
     X, y = load_mnist("test")
     rng = np.random.default_rng(seed)
-    (out / "drawings").mkdir(parents=True, exist_ok=True)
-    (out / "pages").mkdir(parents=True, exist_ok=True)
-    truth = {"drawings": {}, "pages": {}}
+    kinds = ("drawings", "pages", "printed", "closeups", "numbers")
+    for kind in kinds:
+        (out / kind).mkdir(parents=True, exist_ok=True)
+    truth = {kind: {} for kind in kinds}
+    jpeg = [cv2.IMWRITE_JPEG_QUALITY, 90]
     for k, i in enumerate(rng.choice(len(X), n_drawings, replace=False)):
         name = f"drawings/{k:04d}.png"
         cv2.imwrite(str(out / name), redraw(X[i], rng))
-        truth["drawings"][name] = {"label": int(y[i]), "index": int(i)}
+        truth["drawings"][name] = {"labels": [int(y[i])], "indices": [int(i)]}
     for k in range(n_pages):
         idx = rng.choice(len(X), int(rng.integers(2, 7)), replace=False)
         page = render_page(X[idx], y[idx], rng)
         name = f"pages/{k:04d}.jpg"
-        cv2.imwrite(str(out / name), page.image, [cv2.IMWRITE_JPEG_QUALITY, 90])
+        cv2.imwrite(str(out / name), page.image, jpeg)
         truth["pages"][name] = {"labels": page.labels, "boxes": page.boxes, "indices": [int(i) for i in idx]}
+    fonts = font_names()
+    for k in range(n_others):
+        label = int(rng.integers(10))
+        image, font = printed(label, rng, fonts=fonts)
+        name = f"printed/{k:04d}.png"
+        cv2.imwrite(str(out / name), image)
+        truth["printed"][name] = {"labels": [label], "font": font}
+    for k, i in enumerate(rng.choice(len(X), n_others, replace=False)):
+        frame, box = closeup(X[i], rng)
+        name = f"closeups/{k:04d}.jpg"
+        cv2.imwrite(str(out / name), frame, jpeg)
+        truth["closeups"][name] = {"labels": [int(y[i])], "indices": [int(i)]}
+    for k in range(n_others):
+        idx = rng.choice(len(X), int(rng.integers(2, 5)), replace=False)
+        name = f"numbers/{k:04d}.jpg"
+        cv2.imwrite(str(out / name), large_number(X[idx], rng), jpeg)
+        truth["numbers"][name] = {"labels": [int(v) for v in y[idx]], "indices": [int(i) for i in idx]}
     (out / "truth.json").write_text(json.dumps(truth, indent=1))
     return truth
 
 
 def montage(out: Path, path: Path) -> None:
-    drawings = [cv2.imread(str(out / f"drawings/{k:04d}.png")) for k in range(8)]
-    pages = [cv2.imread(str(out / f"pages/{k:04d}.jpg")) for k in range(4)]
-    row1 = np.hstack([cv2.resize(d, (160, 160), interpolation=cv2.INTER_AREA) for d in drawings])
-    row2 = np.hstack([cv2.resize(p, (320, 240), interpolation=cv2.INTER_AREA) for p in pages])
-    cv2.imwrite(str(path), np.vstack([row1, row2]))
+    """Rows of samples, 1280 pixels wide: drawings; printed digits; pages; close-ups; numbers."""
+    def row(kind, count, size):
+        suffix = "png" if kind in ("drawings", "printed") else "jpg"
+        images = [cv2.imread(str(out / f"{kind}/{k:04d}.{suffix}")) for k in range(count)]
+        return np.hstack([cv2.resize(i, size, interpolation=cv2.INTER_AREA) for i in images])
+
+    rows = [row("drawings", 8, (160, 160)), row("printed", 8, (160, 120)), row("pages", 4, (320, 240)),
+            row("closeups", 4, (320, 240)), row("numbers", 4, (320, 240))]
+    cv2.imwrite(str(path), np.vstack(rows))
 
 
 def main() -> None:
@@ -60,11 +92,13 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("/tmp/live-fixtures"))
     parser.add_argument("--drawings", type=int, default=1000)
     parser.add_argument("--pages", type=int, default=300)
+    parser.add_argument("--others", type=int, default=300, help="printed digits, close-ups and numbers, each")
     args = parser.parse_args()
-    truth = make(args.out, args.drawings, args.pages)
+    truth = make(args.out, args.drawings, args.pages, args.others)
     montage(args.out, args.out / "sample.png")
     n_digits = sum(len(p["labels"]) for p in truth["pages"].values())
-    print(f"wrote {args.drawings} drawings and {args.pages} pages ({n_digits} digits) to {args.out}")
+    print(f"wrote {args.drawings} drawings, {args.pages} pages ({n_digits} digits), {args.others} printed digits, "
+          f"close-ups and numbers each to {args.out}")
 
 
 if __name__ == "__main__":

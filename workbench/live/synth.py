@@ -182,3 +182,166 @@ def render_page(
         dark_ink=rng.random() >= 0.25,
     )
     return Page(page.image, page.boxes, [int(v) for v in labels])
+
+
+#: OpenCV's built-in (Hershey) fonts; Pillow's own font is added by :func:`font_names`.
+HERSHEY_FONTS = {
+    "hershey-simplex": cv2.FONT_HERSHEY_SIMPLEX,
+    "hershey-duplex": cv2.FONT_HERSHEY_DUPLEX,
+    "hershey-complex": cv2.FONT_HERSHEY_COMPLEX,
+    "hershey-triplex": cv2.FONT_HERSHEY_TRIPLEX,
+    "hershey-plain": cv2.FONT_HERSHEY_PLAIN,
+    "hershey-complex-small": cv2.FONT_HERSHEY_COMPLEX_SMALL,
+    "hershey-script-simplex": cv2.FONT_HERSHEY_SCRIPT_SIMPLEX,
+    "hershey-italic": cv2.FONT_HERSHEY_SIMPLEX | cv2.FONT_ITALIC,
+}
+_TRUETYPE_DIRS = ("/usr/share/fonts/truetype", "/usr/share/fonts/opentype", "/Library/Fonts", "C:/Windows/Fonts")
+
+
+def font_names(include_system: bool = True) -> list[str]:
+    """Fonts :func:`printed` can use: OpenCV's Hershey fonts, Pillow's built-in font and, with
+    ``include_system``, the sans and serif TrueType fonts installed on this machine (paths).
+    Monospaced fonts are left out: their zero has a dot or a slash inside, unlike any
+    handwritten zero a digit model learns from."""
+    from pathlib import Path
+
+    names = [*HERSHEY_FONTS, "pillow-default"]
+    if include_system:
+        for folder in _TRUETYPE_DIRS:
+            if Path(folder).is_dir():
+                names += sorted(str(p) for p in Path(folder).glob("**/*.ttf") if "mono" not in p.name.lower())
+    return names
+
+
+def _glyph(text: str, font: str, height: int, weight: float) -> np.ndarray:
+    """``text`` rendered white on black, cropped to its ink, about ``height`` pixels high;
+    ``weight`` scales the stroke (1 regular, 2 bold, 0.5 light)."""
+    from PIL import Image, ImageDraw, ImageFont
+
+    if font in HERSHEY_FONTS:
+        face = HERSHEY_FONTS[font]
+        scale = height / cv2.getTextSize(text, face, 1.0, 1)[0][1]
+        thickness = max(1, int(round(weight * scale * 1.6)))
+        (w, h), base = cv2.getTextSize(text, face, scale, thickness)
+        image = np.zeros((h + base + 4 * thickness, w + 4 * thickness), np.uint8)
+        cv2.putText(image, text, (2 * thickness, h + 2 * thickness), face, scale, 255, thickness, cv2.LINE_AA)
+    else:
+        size = max(8, int(height * 1.35))
+        face = ImageFont.load_default(size) if font == "pillow-default" else ImageFont.truetype(font, size)
+        left, top, right, bottom = face.getbbox(text)
+        pad = max(4, size // 4)
+        canvas = Image.new("L", (right - left + 2 * pad, bottom - top + 2 * pad))
+        ImageDraw.Draw(canvas).text((pad - left, pad - top), text, fill=255, font=face)
+        image = np.asarray(canvas)
+        if weight != 1:  # bolder or lighter: grow or thin the strokes by a disc
+            disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (max(2, int(abs(weight - 1) * size / 14)),) * 2)
+            image = cv2.dilate(image, disc) if weight > 1 else cv2.erode(image, np.ones((2, 2), np.uint8))
+    rows, cols = np.flatnonzero(image.max(1) > 60), np.flatnonzero(image.max(0) > 60)
+    return image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def printed(
+    label: int,
+    rng: np.random.Generator,
+    *,
+    fonts: list[str],
+    canvas_size: tuple[int, int] = (240, 320),
+) -> tuple[np.ndarray, str]:
+    """One printed digit: a random font of ``fonts``, regular, bold or light, 20-85% of the
+    canvas height, anywhere on it, either polarity, on a lightly textured background. Returns
+    the uint8 image and the font used."""
+    ch, cw = canvas_size
+    font = fonts[int(rng.integers(len(fonts)))]
+    weight = float(rng.choice([0.5, 1.0, 1.0, 2.0, 3.0]))
+    glyph = _glyph(str(label), font, int(rng.uniform(0.2, 0.85) * ch), weight).astype(np.float32) / 255
+    gh, gw = glyph.shape
+    margin = max(2, int(0.03 * ch))  # off-centre anywhere, but not cut by the image's edge
+    if gh > ch - 2 * margin or gw > cw - 2 * margin:
+        f = min((ch - 2 * margin) / gh, (cw - 2 * margin) / gw)
+        glyph = cv2.resize(glyph, (max(1, int(gw * f)), max(1, int(gh * f))), interpolation=cv2.INTER_AREA)
+        gh, gw = glyph.shape
+    top, left = int(rng.integers(margin, ch - gh - margin + 1)), int(rng.integers(margin, cw - gw - margin + 1))
+    ink = np.zeros((ch, cw), np.float32)
+    ink[top : top + gh, left : left + gw] = glyph
+    paper, mark = (0.92, 0.1) if rng.random() < 0.5 else (0.08, 0.95)
+    image = paper + (mark - paper) * ink + rng.normal(0, 0.02, ink.shape)
+    return np.clip(image * 255, 0, 255).astype(np.uint8), font
+
+
+def _marker(digit: np.ndarray, rng: np.random.Generator, height: int, stroke: float) -> np.ndarray:
+    """A 28x28 digit re-traced with a round pen ``stroke`` (fraction of its height) thick, as
+    float ink (1 = ink), cropped, about ``height`` pixels high."""
+    canvas = redraw(digit, rng, canvas_size=(int(height * 1.3) + 8, int(height * 1.3) + 8), height=height,
+                    brush=max(1, int(round(stroke * height))), invert=False).astype(np.float32) / 255
+    rows, cols = np.flatnonzero(canvas.max(1) > 0.2), np.flatnonzero(canvas.max(0) > 0.2)
+    return canvas[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+
+
+def _camera(ink: np.ndarray, rng: np.random.Generator, frame_size=(480, 640), *, shadow: bool = True) -> np.ndarray:
+    """Photograph a sheet of ink (float, 1 = ink, the size of the frame): paper or board, a
+    slight perspective, uneven light, a soft shadow across part of it, blur, sensor noise and
+    JPEG-like softness. Returns BGR uint8."""
+    fh, fw = frame_size
+    corners = np.float32([[0, 0], [fw, 0], [fw, fh], [0, fh]])
+    target = corners + rng.uniform(-0.03, 0.03, (4, 2)).astype(np.float32) * np.float32([fw, fh])
+    ink = cv2.warpPerspective(ink, cv2.getPerspectiveTransform(corners, target), (fw, fh))
+    dark_ink = rng.random() >= 0.2
+    paper, mark = (rng.uniform(0.75, 0.95), rng.uniform(0.05, 0.3)) if dark_ink else (rng.uniform(0.1, 0.25), 0.85)
+    image = paper + (mark - paper) * ink
+    yy, xx = np.mgrid[0:fh, 0:fw].astype(np.float32)
+    angle = rng.uniform(0, 2 * np.pi)
+    ramp = ((xx - fw / 2) * np.cos(angle) + (yy - fh / 2) * np.sin(angle)) / max(fw, fh)
+    image = image * rng.uniform(0.6, 1.05) * (1 - rng.uniform(0, 0.5) * (ramp + 0.5))
+    if shadow and rng.random() < 0.5:  # a hand's or a phone's shadow: a soft-edged darker half-plane
+        angle = rng.uniform(0, 2 * np.pi)
+        edge = (xx - fw * rng.uniform(0.2, 0.8)) * np.cos(angle) + (yy - fh * rng.uniform(0.2, 0.8)) * np.sin(angle)
+        soft = 1 / (1 + np.exp(-edge / rng.uniform(5, 40)))
+        image = image * (1 - rng.uniform(0.2, 0.5) * soft)
+    image = cv2.GaussianBlur(image, (0, 0), rng.uniform(0.3, 1.5))
+    image = image + rng.normal(0, rng.uniform(0.005, 0.04), image.shape).astype(np.float32)
+    bgr = image[..., None] * np.float32([0.95, 1.0, 1.04])
+    return np.clip(bgr * 255, 0, 255).astype(np.uint8)
+
+
+def closeup(digit: np.ndarray, rng: np.random.Generator, *, frame_size=(480, 640)) -> tuple[np.ndarray, tuple]:
+    """One digit written with a marker on paper, held up close to a camera: 30-95% of the frame
+    height, strokes 4-25% of its height, anywhere in the frame, perspective, light, shadow.
+    Returns the BGR frame and the digit's box ``(x, y, w, h)`` (before perspective)."""
+    fh, fw = frame_size
+    glyph = _marker(digit, rng, int(rng.uniform(0.3, 0.95) * fh), rng.uniform(0.04, 0.25))
+    margin = int(0.04 * fh)  # the perspective moves corners by up to 3% of the frame
+    gh, gw = glyph.shape
+    if gh > fh - 2 * margin:
+        glyph = cv2.resize(glyph, (gw * (fh - 2 * margin) // gh, fh - 2 * margin))
+        gh, gw = glyph.shape
+    top = int(rng.integers(margin, fh - gh - margin + 1))
+    left = int(rng.integers(margin, max(margin + 1, fw - gw - margin + 1)))
+    ink = np.zeros((fh, fw), np.float32)
+    ink[top : top + gh, left : left + gw] = glyph[:, : fw - left]
+    return _camera(ink, rng, frame_size), (left, top, gw, gh)
+
+
+def large_number(digits: np.ndarray, rng: np.random.Generator, *, frame_size=(480, 640)) -> np.ndarray:
+    """A number of 2-4 digits written large across the frame (35-75% of its height), with a
+    marker, photographed like :func:`closeup`. Returns the BGR frame."""
+    fh, fw = frame_size
+    margin = int(0.04 * fh)  # the perspective moves corners by up to 3% of the frame
+    height = int(rng.uniform(0.35, 0.75) * fh)
+    stroke = rng.uniform(0.05, 0.16)
+    glyphs = [_marker(d, rng, int(height * rng.uniform(0.9, 1.1)), stroke) for d in digits]
+    gap = int(rng.uniform(0.1, 0.3) * height)
+    total = sum(g.shape[1] for g in glyphs) + gap * (len(glyphs) - 1)
+    if total > fw - 2 * margin:  # shrink to fit the width
+        f = (fw - 2 * margin) / total
+        glyphs = [cv2.resize(g, (max(1, int(g.shape[1] * f)), max(1, int(g.shape[0] * f)))) for g in glyphs]
+        gap = int(gap * f)
+        total = sum(g.shape[1] for g in glyphs) + gap * (len(glyphs) - 1)
+    ink = np.zeros((fh, fw), np.float32)
+    x = int(rng.integers(margin, max(margin + 1, fw - total - margin + 1)))
+    tallest = max(g.shape[0] for g in glyphs)
+    base = int(rng.integers(margin, max(margin + 1, fh - int(1.1 * tallest) - margin + 1)))
+    for g in glyphs:
+        y = min(fh - g.shape[0] - margin, base + int(rng.integers(0, 1 + g.shape[0] // 10)))
+        ink[y : y + g.shape[0], x : x + g.shape[1]] = np.maximum(ink[y : y + g.shape[0], x : x + g.shape[1]], g)
+        x += g.shape[1] + gap
+    return _camera(ink, rng, frame_size)
