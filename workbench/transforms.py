@@ -167,6 +167,10 @@ def ink_box(image: np.ndarray, *, ink_threshold: float = 0.1) -> tuple[int, int,
         return None
     background = float(np.median(smooth))
     ink = smooth > max(ink_threshold, background + 0.4 * (top - background))
+    rows = np.flatnonzero((image > ink_threshold).any(axis=1))
+    cols = np.flatnonzero((image > ink_threshold).any(axis=0))
+    if not ink.any():  # mostly ink, or flat: nothing rises above the median
+        return (int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])) if rows.size else None
 
     def span(counts):
         cumulative = np.cumsum(counts)
@@ -178,8 +182,6 @@ def ink_box(image: np.ndarray, *, ink_threshold: float = 0.1) -> tuple[int, int,
     # Where the plain box (every pixel above the threshold) stays within 2 pixels of this
     # estimate, take the plain box: on clean digits the normaliser then stays the identity it
     # was (MNIST was made with it); noise and halos push the plain box further out.
-    rows = np.flatnonzero((image > ink_threshold).any(axis=1))
-    cols = np.flatnonzero((image > ink_threshold).any(axis=0))
     if rows.size and rows[0] >= r0 - 2 and rows[-1] <= r1 + 2 and cols[0] >= c0 - 2 and cols[-1] <= c1 + 2:
         return int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
     return r0, r1, c0, c1

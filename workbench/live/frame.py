@@ -15,12 +15,15 @@ import numpy as np
 
 from workbench.live.images import as_gray
 from workbench.live.ink import ink_to_mnist
+from workbench.transforms import _paste
 
 # Frames are read at most this many pixels on the longer side (boxes are mapped back), which
 # bounds the time and memory of a frame of any size.
 WORK_SIDE = 800
+COARSE_SIDE = 320  # the coarse pass, for large digits
 MIN_HEIGHT_FRACTION = 0.03  # of the frame height: smaller blobs are specks
-MAX_HEIGHT_FRACTION = 0.9
+LARGE_HEIGHT_FRACTION = 0.2  # the coarse pass looks for digits at least this high
+MAX_HEIGHT_FRACTION = 0.97
 
 
 @dataclass(frozen=True)
@@ -32,15 +35,17 @@ class Candidate:
     image: np.ndarray
 
 
-def ink_mask(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Ink image (ink bright) and binary ink mask of a smoothed grayscale frame.
+def ink_mask(gray: np.ndarray, block: int | None = None) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Ink image (ink bright), binary ink mask and polarity (True: dark ink) of a smoothed
+    grayscale frame.
 
-    Ink is what stands out from its neighbourhood (a window about a digit wide), which copes
-    with uneven light. Which way it stands out follows from the residual's tails: strokes are a
-    heavy tail on one side, while page edges and light gradients are symmetric.
+    Ink is what stands out from its neighbourhood (a window of ``block`` pixels, by default a
+    tenth of the frame: about a digit wide on a page), which copes with uneven light. Which way
+    it stands out follows from the residual's tails: strokes are a heavy tail on one side,
+    while page edges and light gradients are symmetric.
     """
     fh, fw = gray.shape
-    block = (max(fh, fw) // 10) | 1
+    block = block or (max(fh, fw) // 10) | 1
     residual = gray.astype(np.int16) - cv2.blur(gray, (block, block)).astype(np.int16)
     # Polarity from the 0.2% tails: small thin digits on a large page can cover less than 0.5%
     # of the frame, and then the 0.5% tails are the page's edges, not the strokes (fixtures:
@@ -51,7 +56,35 @@ def ink_mask(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     offset = max(8.0, 0.2 * tail)  # keeps paper texture and sensor noise out
     mask = (residual < -offset) if dark else (residual > offset)
     ink = 255 - gray if dark else gray
-    return ink, mask.astype(np.uint8)
+    return ink, mask.astype(np.uint8), bool(dark)
+
+
+def large_ink_mask(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Ink image, mask and polarity for large digits with strokes of any width (the coarse pass).
+
+    The paper is what the frame's border shows (a large digit takes much of the frame, so the
+    tails of the contrast, which decide for pages, can point either way); the ink is the
+    extreme of the frame farther from it.
+
+    Ink is measured against the paper behind it: the frame with its strokes removed by a
+    closing (dark ink) or an opening (light ink) half the frame wide, computed at a quarter of
+    the resolution. Unlike a local mean, this follows a shadow's edge, and a stroke a quarter of
+    the digit thick is ink through and through, not only at its edges. The level between ink
+    and paper is Otsu's, over the whole frame.
+    """
+    fh, fw = gray.shape
+    border = np.concatenate([gray[:2].ravel(), gray[-2:].ravel(), gray[:, :2].ravel(), gray[:, -2:].ravel()])
+    paper_level = float(np.median(border))
+    lo, hi = np.percentile(gray[::2, ::2], (1, 99))
+    dark = paper_level - lo > hi - paper_level
+    small = cv2.resize(gray, (max(1, fw // 4), max(1, fh // 4)), interpolation=cv2.INTER_AREA)
+    size = max(3, max(small.shape) // 2) | 1
+    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE if dark else cv2.MORPH_OPEN,
+                             cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
+    paper = cv2.resize(cv2.blur(paper, (3, 3)), (fw, fh), interpolation=cv2.INTER_LINEAR).astype(np.int16)
+    ink = np.clip(paper - gray if dark else gray - paper, 0, 255).astype(np.uint8)
+    level, mask = cv2.threshold(ink, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+    return ink, mask if level >= 8 else np.zeros_like(mask), bool(dark)
 
 
 def _merge_pieces(boxes: list[list[int]], limit: float) -> list[list[int]]:
@@ -123,30 +156,58 @@ def reading_order(boxes: list[tuple[int, int, int, int]]) -> list[int]:
     return [i for line in lines for i in line]
 
 
-def find_digits(frame) -> list[Candidate]:
-    """Find the digits in a frame (BGR, BGRA or grayscale, any size), in reading order.
+@dataclass
+class _Found:
+    """A digit one segmentation pass found: its box in frame pixels, its 28x28 image, and its
+    stroke mask in the pass's own pixels (``scale`` times frame pixels), and which way its ink
+    went (True: dark on light)."""
 
-    Dark ink on light paper and light ink on a dark background both work. Specks, page edges,
-    lines, blobs too large or of the wrong shape, and anything touching the frame's border are
-    dropped.
+    box: tuple[int, int, int, int]
+    image: np.ndarray
+    strokes: np.ndarray
+    scale: float
+    dark: bool
 
-    Examples
-    --------
-    >>> page = np.full((240, 320), 230, np.uint8)
-    >>> _ = cv2.putText(page, "42", (100, 150), cv2.FONT_HERSHEY_SIMPLEX, 2.5, 20, 9)
-    >>> [c.box[0] < 160 for c in find_digits(page)]
-    [True, False]
-    """
-    gray = as_gray(frame)
-    scale = min(1.0, WORK_SIDE / max(gray.shape))
+    @property
+    def area(self) -> float:
+        """Ink area in frame pixels."""
+        return float(self.strokes.sum()) / self.scale**2
+
+    @property
+    def fill(self) -> float:
+        """Share of its box that is ink."""
+        return float(self.strokes.mean())
+
+    def covered_by(self, other: _Found) -> float:
+        """Share of this digit's strokes that ``other``'s strokes (another pass's finding of
+        the same digit) cover: low when ``other`` saw only the outline of thick strokes."""
+        mine = np.zeros_like(self.strokes, dtype=np.float32)
+        x, y, w, h = (int(round(v * self.scale)) for v in other.box)
+        X, Y = (int(round(v * self.scale)) for v in self.box[:2])
+        theirs = cv2.resize(other.strokes.astype(np.float32), (max(1, w), max(1, h)), interpolation=cv2.INTER_AREA)
+        _paste(mine, theirs, y - Y, x - X)
+        return float(((mine > 0.5) & self.strokes).sum()) / max(1, int(self.strokes.sum()))
+
+    def covers(self, box) -> float:
+        """Share of ``box`` (frame pixels) that this digit's strokes cover."""
+        x, y, w, h = (int(round(v * self.scale)) for v in box)
+        X, Y = (int(round(v * self.scale)) for v in self.box[:2])
+        sub = self.strokes[max(0, y - Y) : max(0, y - Y + h), max(0, x - X) : max(0, x - X + w)]
+        return float(sub.sum()) / max(1, w * h)
+
+
+def _segment(gray: np.ndarray, side: int, min_height_fraction: float, large: bool = False) -> list[_Found]:
+    """One pass of ink segmentation of a grayscale frame, read at most ``side`` pixels on the
+    longer side, with :func:`ink_mask` or (``large``) :func:`large_ink_mask`."""
+    scale = min(1.0, side / max(gray.shape))
     if scale < 1:  # explicit size: a 1 x 3000 strip must stay at least one pixel high
         size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
         gray = cv2.resize(gray, size, interpolation=cv2.INTER_AREA)
     fh, fw = gray.shape
     smooth = cv2.GaussianBlur(gray, (5, 5), 0)
-    ink, mask = ink_mask(smooth)
+    ink, mask, dark = large_ink_mask(smooth) if large else ink_mask(smooth)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
-    min_height = max(6, MIN_HEIGHT_FRACTION * fh)
+    min_height = max(6, min_height_fraction * fh)
 
     def looks_like_digit(x0, y0, x1, y1, *ids) -> bool:
         w, h = x1 - x0, y1 - y0
@@ -182,10 +243,70 @@ def find_digits(frame) -> list[Candidate]:
         # whatever the local light; the component mask keeps neighbours out.
         level, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
         near = cv2.dilate(piece.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-        image = ink_to_mnist(((crop > level) & near).astype(np.float32))
+        strokes = (crop > level) & near
+        # Strokes, not a solid: even a marker stroke a quarter of the digit thick leaves no
+        # point farther than a quarter of its size from the paper; a sheet or a blot does.
+        if large and _thickest(strokes) > 0.25 * max(strokes.shape):
+            continue
+        image = ink_to_mnist(strokes.astype(np.float32))
         if image is not None:
             box = tuple(int(round(v / scale)) for v in (x0, y0, x1 - x0, y1 - y0))
-            found.append(Candidate(box, image))
+            found.append(_Found(box, image, strokes, scale, dark))
+    return found
+
+
+def _thickest(mask: np.ndarray) -> float:
+    """Distance from the paper of the mask's deepest point (half its thickest stroke)."""
+    return float(cv2.distanceTransform(np.pad(mask, 1).astype(np.uint8), cv2.DIST_L2, 3).max())
+
+
+def _inside(inner, outer, slack: float = 0.1) -> bool:
+    """Whether box ``inner`` lies within box ``outer`` (both ``(x, y, w, h)``), give or take
+    ``slack`` of the outer box's size."""
+    x, y, w, h = inner
+    X, Y, W, H = outer
+    return x >= X - slack * W and y >= Y - slack * H and x + w <= X + W * (1 + slack) and y + h <= Y + H * (1 + slack)
+
+
+def find_digits(frame) -> list[Candidate]:
+    """Find the digits in a frame (BGR, BGRA or grayscale, any size), in reading order.
+
+    Dark ink on light paper and light ink on a dark background both work, from a 15-pixel digit
+    on a page to one digit filling the frame with strokes a quarter of its height. Two passes:
+    a fine one (a local window a tenth of the frame, at up to 800 pixels) finds small digits
+    and thin strokes; a coarse one (a window half the frame, at up to 320 pixels) finds large
+    digits whole, where the fine window would see only the edges of a thick stroke or break a
+    digit into pieces. Where the coarse pass finds a large digit, the fine pass's findings
+    inside it are kept only if they are whole digits of the same height (digits the coarse
+    pass ran together) and not a hollow outline; otherwise the coarse digit is taken. Specks,
+    page edges, lines, blobs too large or of the wrong shape, and anything touching the
+    frame's border are dropped.
+
+    Examples
+    --------
+    >>> page = np.full((240, 320), 230, np.uint8)
+    >>> _ = cv2.putText(page, "42", (100, 150), cv2.FONT_HERSHEY_SIMPLEX, 2.5, 20, 9)
+    >>> [c.box[0] < 160 for c in find_digits(page)]
+    [True, False]
+    """
+    gray = as_gray(frame)
+    chosen = _segment(gray, WORK_SIDE, MIN_HEIGHT_FRACTION)
+    for large in _segment(gray, COARSE_SIDE, LARGE_HEIGHT_FRACTION, large=True):
+        inside = [f for f in chosen if _inside(f.box, large.box)]
+        if (len(inside) >= 2 and max(f.box[3] for f in inside) < 0.45 * large.box[3] and large.fill > 0.5
+                and all(f.dark != large.dark for f in inside) and np.mean([f.fill for f in inside]) < 0.6):
+            continue  # a sheet or a board (solid) around digits; not a bold digit around its holes (solid)
+        # its own strokes, seen finely, or (seen the other way round) the holes between them
+        parts = [f for f in inside if large.covers(f.box) >= 0.15 or f.dark != large.dark]
+        if not parts:
+            if not inside:  # nothing there in the fine pass: a digit it could not see whole
+                chosen.append(large)
+            continue
+        whole = [f for f in parts if f.box[3] >= 0.7 * large.box[3]]
+        if len(whole) == len(parts) and (len(whole) > 1 or large.covered_by(whole[0]) >= 0.85):
+            continue  # the fine pass has these digits whole (and not as hollow outlines)
+        chosen = [f for f in chosen if all(f is not p for p in parts)] + [large]
+    found = [Candidate(f.box, f.image) for f in chosen]
     return [found[i] for i in reading_order([c.box for c in found])]
 
 
