@@ -260,12 +260,11 @@ def _thickest(mask: np.ndarray) -> float:
     return float(cv2.distanceTransform(np.pad(mask, 1).astype(np.uint8), cv2.DIST_L2, 3).max())
 
 
-def _inside(inner, outer, slack: float = 0.1) -> bool:
-    """Whether box ``inner`` lies within box ``outer`` (both ``(x, y, w, h)``), give or take
-    ``slack`` of the outer box's size."""
-    x, y, w, h = inner
-    X, Y, W, H = outer
-    return x >= X - slack * W and y >= Y - slack * H and x + w <= X + W * (1 + slack) and y + h <= Y + H * (1 + slack)
+def _overlap(a, b) -> float:
+    """Area shared by boxes ``a`` and ``b`` (``(x, y, w, h)``), as a share of the smaller."""
+    w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
+    h = min(a[1] + a[3], b[1] + b[3]) - max(a[1], b[1])
+    return max(0, w) * max(0, h) / max(1, min(a[2] * a[3], b[2] * b[3]))
 
 
 def find_digits(frame) -> list[Candidate]:
@@ -292,7 +291,7 @@ def find_digits(frame) -> list[Candidate]:
     gray = as_gray(frame)
     chosen = _segment(gray, WORK_SIDE, MIN_HEIGHT_FRACTION)
     for large in _segment(gray, COARSE_SIDE, LARGE_HEIGHT_FRACTION, large=True):
-        inside = [f for f in chosen if _inside(f.box, large.box)]
+        inside = [f for f in chosen if _overlap(f.box, large.box) >= 0.6]
         if (len(inside) >= 2 and max(f.box[3] for f in inside) < 0.45 * large.box[3] and large.fill > 0.5
                 and all(f.dark != large.dark for f in inside) and np.mean([f.fill for f in inside]) < 0.6):
             continue  # a sheet or a board (solid) around digits; not a bold digit around its holes (solid)
