@@ -62,29 +62,40 @@ def ink_mask(gray: np.ndarray, block: int | None = None) -> tuple[np.ndarray, np
 def large_ink_mask(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     """Ink image, mask and polarity for large digits with strokes of any width (the coarse pass).
 
-    The paper is what the frame's border shows (a large digit takes much of the frame, so the
-    tails of the contrast, which decide for pages, can point either way); the ink is the
-    extreme of the frame farther from it.
-
     Ink is measured against the paper behind it: the frame with its strokes removed by a
     closing (dark ink) or an opening (light ink) half the frame wide, computed at a quarter of
-    the resolution. Unlike a local mean, this follows a shadow's edge, and a stroke a quarter of
-    the digit thick is ink through and through, not only at its edges. The level between ink
-    and paper is Otsu's, over the whole frame.
+    the resolution, and as a ratio to it, so that a shadow darkens ink and paper alike. Unlike
+    a local mean, this follows a shadow's edge, and a stroke a quarter of the digit thick is
+    ink through and through, not only at its edges. The level between ink and paper is Otsu's,
+    over the whole frame. The ink is what lies farther from the paper the frame's border shows,
+    unless that leaves no blob clear of the border and the other way round does.
     """
     fh, fw = gray.shape
-    border = np.concatenate([gray[:2].ravel(), gray[-2:].ravel(), gray[:, :2].ravel(), gray[:, -2:].ravel()])
-    paper_level = float(np.median(border))
-    lo, hi = np.percentile(gray[::2, ::2], (1, 99))
-    dark = paper_level - lo > hi - paper_level
     small = cv2.resize(gray, (max(1, fw // 4), max(1, fh // 4)), interpolation=cv2.INTER_AREA)
-    size = max(3, max(small.shape) // 2) | 1
-    paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE if dark else cv2.MORPH_OPEN,
-                             cv2.getStructuringElement(cv2.MORPH_RECT, (size, size)))
-    paper = cv2.resize(cv2.blur(paper, (3, 3)), (fw, fh), interpolation=cv2.INTER_LINEAR).astype(np.int16)
-    ink = np.clip(paper - gray if dark else gray - paper, 0, 255).astype(np.uint8)
-    level, mask = cv2.threshold(ink, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-    return ink, mask if level >= 8 else np.zeros_like(mask), bool(dark)
+    window = cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, max(small.shape) // 2) | 1,) * 2)
+    border = np.concatenate([gray[:2].ravel(), gray[-2:].ravel(), gray[:, :2].ravel(), gray[:, -2:].ravel()])
+    lo, hi = np.percentile(gray[::2, ::2], (1, 99))
+    likely = float(np.median(border)) - lo > hi - float(np.median(border))  # ink: the far side from the border
+    found = []
+    for dark in (likely, not likely):
+        paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE if dark else cv2.MORPH_OPEN, window)
+        paper = cv2.resize(cv2.blur(paper, (3, 3)), (fw, fh), interpolation=cv2.INTER_LINEAR).astype(np.float32)
+        if dark:
+            ink = 255 * (1 - gray / np.maximum(paper, 1))
+        else:
+            ink = 255 * (gray - paper) / np.maximum(255 - paper, 1)
+        ink = np.clip(ink, 0, 255).astype(np.uint8)
+        level, mask = cv2.threshold(ink, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
+        if level < 8:
+            mask[:] = 0
+        count, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+        x, y, w, h, area = stats[1:count].T if count > 1 else np.zeros((5, 0), int)
+        clear = area[(x > 0) & (y > 0) & (x + w < fw) & (y + h < fh)]
+        found.append((int(clear.max()) if clear.size else 0, ink, mask, dark))
+    # The border's side wins unless its ink is all paper reaching the border (a shadow over
+    # most of the border makes the paper look dark) while the other side has a clear blob.
+    (score, *likely_ink), (other_score, *other_ink) = found
+    return tuple(other_ink) if score < 0.25 * other_score else tuple(likely_ink)
 
 
 def _merge_pieces(boxes: list[list[int]], limit: float) -> list[list[int]]:
