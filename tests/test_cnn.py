@@ -68,12 +68,29 @@ def test_clone_keeps_every_parameter():
     params = {
         "filters1": 4, "filters2": 6, "filters3": 10, "dense_units": 0, "dropout": 0.1, "epochs": 7, "batch_size": 16,
         "learning_rate": 1e-2, "lr_schedule": "constant", "rotation": 5.0, "shift": 1.0, "scale": 0.2,
+        "corruption": 0.3,
         "validation_fraction": 0.2, "early_stopping": True, "n_iter_no_change": 5, "warm_start": True,
         "random_state": 42, "verbose": 2,
     }
     assert set(params) == set(CNNClassifier().get_params())  # every parameter is exercised
     clf = CNNClassifier(**params)
     assert clone(clf).get_params() == params
+
+
+def test_corruption_augmentation_corrupts_the_share_asked_and_keeps_the_range():
+    from workbench.backend import jax
+    from workbench.cnn_layers import random_corruption
+
+    X, _ = workbench.load_mnist("test", subset=200)
+    x = jax.numpy.asarray(X[..., None] / 255.0, dtype="float32")
+    key = jax.random.PRNGKey(0)
+    np.testing.assert_array_equal(np.asarray(random_corruption(key, x, probability=0.0)), np.asarray(x))
+    out = np.asarray(random_corruption(key, x, probability=0.5))
+    changed = np.abs(out - np.asarray(x)).max(axis=(1, 2, 3)) > 1e-6
+    assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1
+    assert 0.35 < changed.mean() < 0.65
+    with pytest.raises(ValueError, match="corruption must be in"):
+        CNNClassifier(corruption=1.5, epochs=1).fit(X[:20], np.arange(20) % 2)
 
 
 def test_fit_predict_history(fitted, data):
