@@ -84,5 +84,5 @@ def ink_to_mnist(ink: np.ndarray, *, threshold: float = 0.5) -> np.ndarray | Non
     work = cv2.resize(crop.astype(np.float32), size, interpolation=interpolation) > 0.5
     work = np.pad(work, WORK_BOX // 8)
     work = normalize_stroke(work)
-    image = normalize_digit(work.astype(np.float32))
+    image = normalize_digit(work.astype(np.float32), robust=False)  # clean strokes: keep thin ends
     return np.round(image * 255).astype(np.uint8)
