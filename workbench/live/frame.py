@@ -185,6 +185,14 @@ class _Found:
         return float(self.strokes.sum()) / self.scale**2
 
     @property
+    def solidity(self) -> float:
+        """Ink area over the area of its convex hull: near 1 for a sheet or a board, lower for a
+        digit (its holes and bays)."""
+        points = cv2.findNonZero(self.strokes.astype(np.uint8))
+        hull = cv2.contourArea(cv2.convexHull(points)) if points is not None else 0.0
+        return float(self.strokes.sum()) / hull if hull > 0 else 0.0
+
+    @property
     def fill(self) -> float:
         """Share of its box that is ink."""
         return float(self.strokes.mean())
@@ -303,7 +311,7 @@ def find_digits(frame) -> list[Candidate]:
     chosen = _segment(gray, WORK_SIDE, MIN_HEIGHT_FRACTION)
     for large in _segment(gray, COARSE_SIDE, LARGE_HEIGHT_FRACTION, large=True):
         inside = [f for f in chosen if _overlap(f.box, large.box) >= 0.6]
-        if (len(inside) >= 2 and max(f.box[3] for f in inside) < 0.45 * large.box[3] and large.fill > 0.5
+        if (len(inside) >= 2 and max(f.box[3] for f in inside) < 0.45 * large.box[3] and large.solidity > 0.85
                 and all(f.dark != large.dark for f in inside) and np.mean([f.fill for f in inside]) < 0.6):
             continue  # a sheet or a board (solid) around digits; not a bold digit around its holes (solid)
         # its own strokes, seen finely, or (seen the other way round) the holes between them
