@@ -77,7 +77,10 @@ def large_ink_mask(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     lo, hi = np.percentile(gray[::2, ::2], (1, 99))
     likely = float(np.median(border)) - lo > hi - float(np.median(border))  # ink: the far side from the border
     found = []
+    big_enough = LARGE_HEIGHT_FRACTION**2 * fh * fw / 10  # a clear blob this big settles it
     for dark in (likely, not likely):
+        if found and found[0][0] >= big_enough:
+            break
         paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE if dark else cv2.MORPH_OPEN, window)
         paper = cv2.resize(cv2.blur(paper, (3, 3)), (fw, fh), interpolation=cv2.INTER_LINEAR).astype(np.float32)
         if dark:
@@ -94,6 +97,8 @@ def large_ink_mask(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
         found.append((int(clear.max()) if clear.size else 0, ink, mask, dark))
     # The border's side wins unless its ink is all paper reaching the border (a shadow over
     # most of the border makes the paper look dark) while the other side has a clear blob.
+    if len(found) == 1:
+        return tuple(found[0][1:])
     (score, *likely_ink), (other_score, *other_ink) = found
     return tuple(other_ink) if score < 0.25 * other_score else tuple(likely_ink)
 
