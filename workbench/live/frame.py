@@ -35,17 +35,17 @@ class Candidate:
     image: np.ndarray
 
 
-def ink_mask(gray: np.ndarray, block: int | None = None) -> tuple[np.ndarray, np.ndarray, bool]:
+def ink_mask(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     """Ink image (ink bright), binary ink mask and polarity (True: dark ink) of a smoothed
     grayscale frame.
 
-    Ink is what stands out from its neighbourhood (a window of ``block`` pixels, by default a
-    tenth of the frame: about a digit wide on a page), which copes with uneven light. Which way
+    Ink is what stands out from its neighbourhood (a window a tenth of the frame wide: about a
+    digit wide on a page), which copes with uneven light. Which way
     it stands out follows from the residual's tails: strokes are a heavy tail on one side,
     while page edges and light gradients are symmetric.
     """
     fh, fw = gray.shape
-    block = block or (max(fh, fw) // 10) | 1
+    block = (max(fh, fw) // 10) | 1
     residual = gray.astype(np.int16) - cv2.blur(gray, (block, block)).astype(np.int16)
     # Polarity from the 0.2% tails: small thin digits on a large page can cover less than 0.5%
     # of the frame, and then the 0.5% tails are the page's edges, not the strokes (fixtures:
@@ -74,8 +74,9 @@ def large_ink_mask(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     small = cv2.resize(gray, (max(1, fw // 4), max(1, fh // 4)), interpolation=cv2.INTER_AREA)
     window = cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, max(small.shape) // 2) | 1,) * 2)
     border = np.concatenate([gray[:2].ravel(), gray[-2:].ravel(), gray[:, :2].ravel(), gray[:, -2:].ravel()])
+    paper_level = float(np.median(border))
     lo, hi = np.percentile(gray[::2, ::2], (1, 99))
-    likely = float(np.median(border)) - lo > hi - float(np.median(border))  # ink: the far side from the border
+    likely = paper_level - lo > hi - paper_level  # ink: the far side from the border's paper
     found = []
     big_enough = LARGE_HEIGHT_FRACTION**2 * fh * fw / 10  # a clear blob this big settles it
     for dark in (likely, not likely):
