@@ -12,6 +12,8 @@ its aspect ratio kept, then placed so that its centre of mass is at the centre o
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import cv2
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
@@ -153,6 +155,15 @@ def _paste(canvas: np.ndarray, patch: np.ndarray, top: int, left: int) -> None:
         canvas[r0:r1, c0:c1] = patch[r0 - top : r1 - top, c0 - left : c1 - left]
 
 
+def _plain_box(image: np.ndarray, ink_threshold: float) -> tuple[int, int, int, int] | None:
+    """Rows and columns ``(r0, r1, c0, c1)`` (inclusive) holding every pixel above the threshold."""
+    rows = np.flatnonzero((image > ink_threshold).any(axis=1))
+    if rows.size == 0:
+        return None
+    cols = np.flatnonzero((image > ink_threshold).any(axis=0))
+    return int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
+
+
 def ink_box(image: np.ndarray, *, ink_threshold: float = 0.1) -> tuple[int, int, int, int] | None:
     """Rows and columns ``(r0, r1, c0, c1)`` (inclusive) that hold a digit's ink, or None.
 
@@ -167,12 +178,18 @@ def ink_box(image: np.ndarray, *, ink_threshold: float = 0.1) -> tuple[int, int,
     top = float(smooth.max())
     if top <= ink_threshold:
         return None
+    plain = _plain_box(image, ink_threshold)
+    # Take the plain box (every pixel above the threshold) unless the image is noisy or
+    # blurred, which shows in its margin (the outer tenth of each side, empty around a digit
+    # in the MNIST convention): a tenth of it or more above the threshold. A clean digit keeps
+    # its plain box, thin faint strokes included, and the normaliser stays the identity on
+    # MNIST (which was made with the plain box).
+    if plain is not None and (image[_margin(image.shape)] > ink_threshold).mean() < 0.1:
+        return plain
     background = float(np.median(smooth))
     ink = smooth > max(ink_threshold, background + 0.4 * (top - background))
-    rows = np.flatnonzero((image > ink_threshold).any(axis=1))
-    cols = np.flatnonzero((image > ink_threshold).any(axis=0))
     if not ink.any():  # mostly ink, or flat: nothing rises above the median
-        return (int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])) if rows.size else None
+        return plain
 
     def span(counts):
         cumulative = np.cumsum(counts)
@@ -181,22 +198,18 @@ def ink_box(image: np.ndarray, *, ink_threshold: float = 0.1) -> tuple[int, int,
                 int(np.searchsorted(cumulative, 0.995 * total, side="left")))
 
     (r0, r1), (c0, c1) = span(ink.sum(axis=1)), span(ink.sum(axis=0))
-    # Take the plain box (every pixel above the threshold) unless the image is noisy or
-    # blurred, which shows in its margin (the outer tenth of each side, empty around a digit
-    # in the MNIST convention): a tenth of it or more above the threshold. A clean digit keeps
-    # its plain box, thin faint strokes included, and the normaliser stays the identity on
-    # MNIST (which was made with the plain box).
-    if rows.size and (image[_margin(image.shape)] > ink_threshold).mean() < 0.1:
-        return int(rows[0]), int(rows[-1]), int(cols[0]), int(cols[-1])
     return r0, r1, c0, c1
 
 
+@lru_cache(maxsize=8)
 def _margin(shape: tuple[int, int]) -> np.ndarray:
-    """The outer tenth of each side of an image: empty around a digit in the MNIST convention."""
+    """The outer tenth of each side of an image: empty around a digit in the MNIST convention
+    (read-only; one array per image shape)."""
     h, w = shape
     ring = max(1, round(0.1 * min(h, w)))
     margin = np.ones((h, w), bool)
     margin[ring : h - ring, ring : w - ring] = False
+    margin.flags.writeable = False
     return margin
 
 
@@ -244,9 +257,7 @@ def normalize_digit(image: np.ndarray, *, box: int = 20, ink_threshold: float = 
         image = _denoised(image)
         found = ink_box(image, ink_threshold=ink_threshold)
     else:
-        rows = np.flatnonzero((image > ink_threshold).any(axis=1))
-        cols = np.flatnonzero((image > ink_threshold).any(axis=0))
-        found = (rows[0], rows[-1], cols[0], cols[-1]) if rows.size else None
+        found = _plain_box(image, ink_threshold)
     if found is None:
         return out
     r0, r1, c0, c1 = found
