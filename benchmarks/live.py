@@ -29,6 +29,7 @@ from workbench.live.images import read_image
 from workbench.live.predictor import Predictor
 
 SINGLE = ("drawings", "printed", "closeups")
+KINDS = (*SINGLE, "numbers", "pages")
 
 
 def contains(box, truth_box) -> bool:
@@ -67,12 +68,13 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=2)
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     parser.add_argument("--errors", type=Path, help="copy each misread file here, named by kind, truth and reading")
+    parser.add_argument("--kinds", nargs="+", default=KINDS, choices=KINDS, help="score only these kinds")
     args = parser.parse_args()
     truth = json.loads((args.fixtures / "truth.json").read_text())
     predictor = Predictor(args.model)
     print(f"model {args.model}, {os.cpu_count()} CPUs; read as `workbench predict` reads (read_image + read_frame)")
     figures = {}
-    for kind in ("drawings", "printed", "closeups", "numbers", "pages"):
+    for kind in args.kinds:
         if kind not in truth:
             continue
         images = {name: read_image(args.fixtures / name) for name in truth[kind]}

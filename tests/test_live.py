@@ -169,6 +169,15 @@ def test_reading_order_follows_lines_of_a_tilted_page():
     assert [shuffled[i] for i in reading_order(shuffled)] == boxes
 
 
+def test_reading_order_keeps_a_steeply_tilted_line_whole():
+    # Boxes the reader found on a page tilted ~20 degrees (read as "916" when each line had to
+    # overlap its last box by 40% in height), and one whose handwriting wanders up and down.
+    steep = [(333, 182, 40, 52), (152, 216, 17, 60), (234, 179, 34, 57)]
+    assert reading_order(steep) == [1, 2, 0]
+    wandering = [(98, 210, 23, 34), (157, 196, 27, 32), (223, 205, 27, 39), (296, 194, 27, 38)]
+    assert reading_order(wandering[::-1]) == [3, 2, 1, 0]
+
+
 def test_unsure_digits_are_not_guessed(cnn, mnist_test):
     frame = next(pages(mnist_test, 1, seed=5)).image
     confidences = sorted({d.confidence for d in Predictor(cnn).read_frame(frame).digits})

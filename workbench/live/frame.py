@@ -24,6 +24,7 @@ COARSE_SIDE = 320  # the coarse pass, for large digits
 MIN_HEIGHT_FRACTION = 0.03  # of the frame height: smaller blobs are specks
 LARGE_HEIGHT_FRACTION = 0.2  # the coarse pass looks for digits at least this high
 MAX_HEIGHT_FRACTION = 0.97
+LINE_REACH = 0.8  # a box farther than this many digit heights from a line's course starts a new line
 
 
 @dataclass(frozen=True)
@@ -152,24 +153,26 @@ def _surrounded(ink, labels, x0, y0, x1, y1, ids) -> bool:
 def reading_order(boxes: list[tuple[int, int, int, int]]) -> list[int]:
     """Indices of ``boxes`` in reading order: left to right, line by line.
 
-    Lines are chained from left to right (a box joins the line whose last box it overlaps most
-    in height), so that the lines of a tilted page stay apart.
+    Lines are chained from left to right: a box joins the line it continues best, its centre
+    within ``LINE_REACH`` digit heights of the line's last box or of where the line's slope so far
+    puts it, so that the lines of a tilted page stay apart and stay whole.
     """
-    order = sorted(range(len(boxes)), key=lambda i: boxes[i][0] + boxes[i][2] / 2)
+    centres = [(x + w / 2, y + h / 2, h) for x, y, w, h in boxes]
     lines: list[list[int]] = []
-    for i in order:
-        _, y, _, h = boxes[i]
-        best, best_overlap = None, 0.4
+    for i in sorted(range(len(boxes)), key=lambda i: centres[i][0]):
+        cx, cy, h = centres[i]
+        best, best_distance = None, LINE_REACH
         for line in lines:
-            _, ly, _, lh = boxes[line[-1]]
-            overlap = (min(y + h, ly + lh) - max(y, ly)) / min(h, lh)
-            if overlap > best_overlap:
-                best, best_overlap = line, overlap
+            (fx, fy, _), (lx, ly, lh) = centres[line[0]], centres[line[-1]]
+            slope = (ly - fy) / (lx - fx) if lx - fx > 0 else 0.0
+            distance = min(abs(cy - ly), abs(cy - ly - slope * (cx - lx))) / ((h + lh) / 2)
+            if distance < best_distance:
+                best, best_distance = line, distance
         if best is None:
             lines.append([i])
         else:
             best.append(i)
-    lines.sort(key=lambda line: np.mean([boxes[i][1] + boxes[i][3] / 2 for i in line]))
+    lines.sort(key=lambda line: np.mean([centres[i][1] for i in line]))
     return [i for line in lines for i in line]
 
 
