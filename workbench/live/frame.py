@@ -274,7 +274,7 @@ def _segment(gray: np.ndarray, side: int, min_height_fraction: float, large: boo
         strokes = (crop > level) & near
         # Strokes, not a solid: even a marker stroke a quarter of the digit thick leaves no
         # point farther than a quarter of its size from the paper; a sheet or a blot does.
-        if large and _thickest(strokes) > 0.25 * max(strokes.shape):
+        if large and _thickest(strokes) > 0.3 * max(strokes.shape):
             continue
         image = ink_to_mnist(strokes.astype(np.float32))
         if image is not None:
@@ -320,7 +320,7 @@ def find_digits(frame) -> list[Candidate]:
     chosen = _segment(gray, WORK_SIDE, MIN_HEIGHT_FRACTION)
     for large in _segment(gray, COARSE_SIDE, LARGE_HEIGHT_FRACTION, large=True):
         inside = [f for f in chosen if _overlap(f.box, large.box) >= 0.6]
-        if (len(inside) >= 2 and max(f.box[3] for f in inside) < 0.45 * large.box[3] and large.solidity > 0.85
+        if (len(inside) >= 2 and max(f.box[3] for f in inside) < 0.45 * large.box[3] and large.solidity > 0.93
                 and all(f.dark != large.dark for f in inside) and np.mean([f.fill for f in inside]) < 0.6):
             continue  # a sheet or a board (solid) around digits; not a bold digit around its holes (solid)
         # its own strokes, seen finely, or (seen the other way round) the holes between them
