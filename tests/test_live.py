@@ -178,6 +178,14 @@ def test_reading_order_keeps_a_steeply_tilted_line_whole():
     assert reading_order(wandering[::-1]) == [3, 2, 1, 0]
 
 
+def test_pen_dots_beside_a_digit_are_not_digits():
+    page = np.full((240, 320), 225, np.uint8)
+    cv2.putText(page, "9", (120, 170), cv2.FONT_HERSHEY_SIMPLEX, 4, 30, 10)
+    for centre in ((95, 60), (215, 120), (110, 190)):  # dots as wide as the stroke
+        cv2.circle(page, centre, 7, 30, -1)
+    assert len(find_digits(page)) == 1
+
+
 def test_unsure_digits_are_not_guessed(cnn, mnist_test):
     frame = next(pages(mnist_test, 1, seed=5)).image
     confidences = sorted({d.confidence for d in Predictor(cnn).read_frame(frame).digits})

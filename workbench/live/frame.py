@@ -24,6 +24,7 @@ COARSE_SIDE = 320  # the coarse pass, for large digits
 MIN_HEIGHT_FRACTION = 0.03  # of the frame height: smaller blobs are specks
 LARGE_HEIGHT_FRACTION = 0.2  # the coarse pass looks for digits at least this high
 MAX_HEIGHT_FRACTION = 0.97
+SPECK_FRACTION = 0.4  # a round solid dot less than this share of the digits' height is a speck
 LINE_REACH = 0.8  # a box farther than this many digit heights from a line's course starts a new line
 
 
@@ -257,8 +258,11 @@ def _segment(gray: np.ndarray, side: int, min_height_fraction: float, large: boo
     whole = [b for b in pieces if looks_like_digit(*b)]
     if not whole:
         return []
-    typical = float(np.median([b[3] - b[1] for b in whole]))
-    pieces = [b for b in pieces if max(b[2] - b[0], b[3] - b[1]) <= 2 * typical]
+    # A round solid dot is no digit's stroke: a pen's touch or a speck of dust beside a digit.
+    dots = [b for b in pieces if _dot(b, stats)]
+    typical = float(np.median([b[3] - b[1] for b in [b for b in whole if b not in dots] or whole]))
+    pieces = [b for b in pieces if max(b[2] - b[0], b[3] - b[1]) <= 2 * typical
+              and not (b in dots and max(b[2] - b[0], b[3] - b[1]) < SPECK_FRACTION * typical)]
     candidates = [
         b for b in _merge_pieces(pieces, 1.6 * typical)
         if 0.5 * typical <= b[3] - b[1] <= 2 * typical and (b in whole or looks_like_digit(*b))
@@ -281,6 +285,13 @@ def _segment(gray: np.ndarray, side: int, min_height_fraction: float, large: boo
             box = tuple(int(round(v / scale)) for v in (x0, y0, x1 - x0, y1 - y0))
             found.append(_Found(box, image, strokes, scale, dark))
     return found
+
+
+def _dot(piece, stats) -> bool:
+    """Whether a piece ``[x0, y0, x1, y1, id]`` is a round solid dot (a pen's touch, dust)."""
+    x0, y0, x1, y1, *ids = piece
+    w, h = x1 - x0, y1 - y0
+    return len(ids) == 1 and 0.6 <= w / h <= 1.7 and stats[ids[0], cv2.CC_STAT_AREA] >= 0.6 * w * h
 
 
 def _thickest(mask: np.ndarray) -> float:
