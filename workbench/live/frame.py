@@ -198,9 +198,7 @@ class _Found:
     def solidity(self) -> float:
         """Ink area over the area of its convex hull: near 1 for a sheet or a board, lower for a
         digit (its holes and bays)."""
-        points = cv2.findNonZero(self.strokes.astype(np.uint8))
-        hull = cv2.contourArea(cv2.convexHull(points)) if points is not None else 0.0
-        return float(self.strokes.sum()) / hull if hull > 0 else 0.0
+        return _solidity(self.strokes)
 
     @property
     def fill(self) -> float:
@@ -278,7 +276,7 @@ def _segment(gray: np.ndarray, side: int, min_height_fraction: float, large: boo
         strokes = (crop > level) & near
         # Strokes, not a solid: even a marker stroke a quarter of the digit thick leaves no
         # point farther than a quarter of its size from the paper; a sheet or a blot does.
-        if large and _thickest(strokes) > 0.3 * max(strokes.shape):
+        if large and (_thickest(strokes) > 0.3 * max(strokes.shape) or _sheet(strokes)):
             continue
         image = ink_to_mnist(strokes.astype(np.float32))
         if image is not None:
@@ -292,6 +290,22 @@ def _dot(piece, stats) -> bool:
     x0, y0, x1, y1, *ids = piece
     w, h = x1 - x0, y1 - y0
     return len(ids) == 1 and 0.6 <= w / h <= 1.7 and stats[ids[0], cv2.CC_STAT_AREA] >= 0.6 * w * h
+
+
+def _solidity(mask: np.ndarray) -> float:
+    points = cv2.findNonZero(mask.astype(np.uint8))
+    hull = cv2.contourArea(cv2.convexHull(points)) if points is not None else 0.0
+    return float(mask.sum()) / hull if hull > 0 else 0.0
+
+
+def _sheet(mask: np.ndarray) -> bool:
+    """Whether a mask is a sheet or a board: a solid quadrilateral, not as narrow as a bold 1."""
+    h, w = mask.shape
+    if not 0.4 <= w / h <= 2.5 or _solidity(mask) < 0.95:
+        return False
+    contours, _ = cv2.findContours(mask.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    outline = max(contours, key=cv2.contourArea)
+    return len(cv2.approxPolyDP(outline, 0.04 * cv2.arcLength(outline, True), True)) == 4
 
 
 def _thickest(mask: np.ndarray) -> float:
