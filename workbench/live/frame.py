@@ -241,8 +241,9 @@ def _segment(gray: np.ndarray, side: int, min_height_fraction: float, large: boo
         area = stats[ids, cv2.CC_STAT_AREA].sum()
         return (
             min_height <= h <= MAX_HEIGHT_FRACTION * fh
-            and 0.08 <= w / h <= 2.0  # a "1" is narrow, some 2s and 5s are flat
-            and 0.06 <= area / (w * h) <= 0.85  # lines and frames are sparse, blots solid
+            and 0.03 <= w / h <= 2.0  # a "1" is narrow, some 2s and 5s are flat
+            # lines and frames are sparse, blots solid; a straight "1" is a solid bar
+            and 0.06 <= area / (w * h) <= (1.0 if w / h < 0.35 else 0.85)
             and _surrounded(ink, labels, x0, y0, x1, y1, ids)
         )
 
