@@ -19,7 +19,7 @@ import pytest
 from workbench import load_mnist
 from workbench.cli import main
 from workbench.live.canvas import read_canvas
-from workbench.live.frame import find_digits, reading_order
+from workbench.live.frame import drawn, find_digits, reading_order
 from workbench.live.images import ImageError, as_gray, read_image
 from workbench.live.ink import THICK, THIN, WORK_BOX, ink_to_mnist, normalize_stroke, stroke_width
 from workbench.live.log import LogError, PredictionLog
@@ -176,6 +176,18 @@ def test_reading_order_keeps_a_steeply_tilted_line_whole():
     assert reading_order(steep) == [1, 2, 0]
     wandering = [(98, 210, 23, 34), (157, 196, 27, 32), (223, 205, 27, 39), (296, 194, 27, 38)]
     assert reading_order(wandering[::-1]) == [3, 2, 1, 0]
+
+
+def test_a_drawing_reads_a_digit_touching_its_edge(predictor):
+    canvas = np.full((280, 280), 255, np.uint8)  # a saved drawing: flat background
+    cv2.line(canvas, (120, 60), (279, 60), 0, 16)  # a 7 whose bar runs off the right edge
+    cv2.line(canvas, (250, 60), (170, 250), 0, 16)
+    photo = cv2.subtract(canvas, np.random.default_rng(0).integers(0, 9, canvas.shape, np.uint8))
+    assert drawn(canvas) and not drawn(photo)
+    assert predictor.read_frame(canvas).text == "7"
+    thin = np.full((280, 280), 255, np.uint8)
+    cv2.line(thin, (140, 40), (140, 250), 0, 3)  # a 1 drawn with a pencil: under 1% of the canvas
+    assert predictor.read_frame(thin).text == "1"
 
 
 def test_pen_dots_beside_a_digit_are_not_digits():

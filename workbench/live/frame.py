@@ -77,7 +77,7 @@ def large_ink_mask(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     window = cv2.getStructuringElement(cv2.MORPH_RECT, (max(3, max(small.shape) // 2) | 1,) * 2)
     border = np.concatenate([gray[:2].ravel(), gray[-2:].ravel(), gray[:, :2].ravel(), gray[:, -2:].ravel()])
     paper_level = float(np.median(border))
-    lo, hi = np.percentile(gray[::2, ::2], (1, 99))
+    lo, hi = np.percentile(gray[::2, ::2], (0.1, 99.9))  # thin strokes can cover under 1%
     likely = paper_level - lo > hi - paper_level  # ink: the far side from the border's paper
     found = []
     big_enough = LARGE_HEIGHT_FRACTION**2 * fh * fw / 10  # a clear blob this big settles it
@@ -223,9 +223,19 @@ class _Found:
         return float(sub.sum()) / max(1, w * h)
 
 
-def _segment(gray: np.ndarray, side: int, min_height_fraction: float, large: bool = False) -> list[_Found]:
+def drawn(gray: np.ndarray) -> bool:
+    """Whether a grayscale frame is a drawing (a saved canvas): half of it or more exactly the
+    background's level, which no camera or scanner gives (sensor noise, paper texture)."""
+    sample = gray[::2, ::2].astype(np.int16)
+    return bool(np.mean(np.abs(sample - np.median(sample)) <= 1) >= 0.5)
+
+
+def _segment(gray: np.ndarray, side: int, min_height_fraction: float, large: bool = False,
+             drawing: bool = False) -> list[_Found]:
     """One pass of ink segmentation of a grayscale frame, read at most ``side`` pixels on the
-    longer side, with :func:`ink_mask` or (``large``) :func:`large_ink_mask`."""
+    longer side, with :func:`ink_mask` or (``large``) :func:`large_ink_mask`. Blobs touching
+    the frame's border are dropped (objects cut by the frame, page edges) unless the frame is
+    a ``drawing``, where nothing runs off the frame."""
     scale = min(1.0, side / max(gray.shape))
     if scale < 1:  # explicit size: a 1 x 3000 strip must stay at least one pixel high
         size = (max(1, round(gray.shape[1] * scale)), max(1, round(gray.shape[0] * scale)))
@@ -241,7 +251,7 @@ def _segment(gray: np.ndarray, side: int, min_height_fraction: float, large: boo
         area = stats[ids, cv2.CC_STAT_AREA].sum()
         return (
             min_height <= h <= MAX_HEIGHT_FRACTION * fh
-            and 0.03 <= w / h <= 2.0  # a "1" is narrow, some 2s and 5s are flat
+            and 0.02 <= w / h <= 2.0  # a "1" is narrow, some 2s and 5s are flat
             # lines and frames are sparse, blots solid; a straight "1" is a solid bar
             and 0.06 <= area / (w * h) <= (1.0 if w / h < 0.35 else 0.85)
             and _surrounded(ink, labels, x0, y0, x1, y1, ids)
@@ -250,7 +260,7 @@ def _segment(gray: np.ndarray, side: int, min_height_fraction: float, large: boo
     pieces = [
         [x, y, x + w, y + h, i]
         for i, (x, y, w, h, area) in enumerate(stats[1:count], start=1)
-        if area >= 0.1 * min_height**2 / 4 and x > 0 and y > 0 and x + w < fw and y + h < fh  # off the border
+        if area >= 0.1 * min_height**2 / 4 and (drawing or (x > 0 and y > 0 and x + w < fw and y + h < fh))
     ]
     # The digits of one page have similar heights: whole digits set the scale, which tells
     # the pieces of a broken digit (merged) from page edges, lines and specks (dropped).
@@ -333,7 +343,7 @@ def find_digits(frame) -> list[Candidate]:
     inside it are kept only if they are whole digits of the same height (digits the coarse
     pass ran together) and not a hollow outline; otherwise the coarse digit is taken. Specks,
     page edges, lines, blobs too large or of the wrong shape, and anything touching the
-    frame's border are dropped.
+    frame's border are dropped (except in a drawing: see :func:`drawn`).
 
     Examples
     --------
@@ -343,8 +353,9 @@ def find_digits(frame) -> list[Candidate]:
     [True, False]
     """
     gray = as_gray(frame)
-    chosen = _segment(gray, WORK_SIDE, MIN_HEIGHT_FRACTION)
-    for large in _segment(gray, COARSE_SIDE, LARGE_HEIGHT_FRACTION, large=True):
+    drawing = drawn(gray)
+    chosen = _segment(gray, WORK_SIDE, MIN_HEIGHT_FRACTION, drawing=drawing)
+    for large in _segment(gray, COARSE_SIDE, LARGE_HEIGHT_FRACTION, large=True, drawing=drawing):
         inside = [f for f in chosen if _overlap(f.box, large.box) >= 0.6]
         if (len(inside) >= 2 and max(f.box[3] for f in inside) < 0.45 * large.box[3] and large.solidity > 0.93
                 and all(f.dark != large.dark for f in inside) and np.mean([f.fill for f in inside]) < 0.6):
