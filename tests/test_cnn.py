@@ -93,6 +93,17 @@ def test_corruption_augmentation_corrupts_the_share_asked_and_keeps_the_range():
         CNNClassifier(corruption=1.5, epochs=1).fit(X[:20], np.arange(20) % 2)
 
 
+def test_training_median_filter_is_the_normalisers():
+    # Noisy training images are median-filtered as MnistNormalize filters noisy inputs (cv2).
+    import cv2
+
+    from workbench.cnn_layers import median3x3
+
+    x = np.random.default_rng(0).integers(0, 256, (32, 28, 28)).astype(np.uint8)
+    expected = np.stack([cv2.medianBlur(image, 3) for image in x])
+    np.testing.assert_array_equal(np.asarray(median3x3(x.astype(np.float32))), expected)
+
+
 def test_fit_predict_history(fitted, data):
     X, y = data
     proba = fitted.predict_proba(X[:3])
