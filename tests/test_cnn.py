@@ -104,6 +104,21 @@ def test_training_median_filter_is_the_normalisers():
     np.testing.assert_array_equal(np.asarray(median3x3(x.astype(np.float32))), expected)
 
 
+def test_weight_average_is_what_predicts(data, fitted):
+    X, y = data
+    averaged = CNNClassifier(**SMALL, ema_momentum=0.9).fit(X, y)
+    stored = averaged._optimizer._model_variables_moving_average
+    for variable, average in zip(averaged.model_.trainable_variables, stored, strict=True):
+        np.testing.assert_array_equal(np.asarray(variable.value), np.asarray(average.value))
+    # Same seed, same steps: only the averaging differs.
+    assert not np.allclose(averaged.predict_proba(X[:50]), fitted.predict_proba(X[:50]), atol=1e-3)
+    assert averaged.score(X, y) > 0.5
+    with pytest.raises(ValueError, match="ema_momentum and early_stopping"):
+        CNNClassifier(ema_momentum=0.9, early_stopping=True, validation_fraction=0.1).fit(X, y)
+    with pytest.raises(ValueError, match="ema_momentum must be in"):
+        CNNClassifier(ema_momentum=1.0).fit(X, y)
+
+
 def test_fit_predict_history(fitted, data):
     X, y = data
     proba = fitted.predict_proba(X[:3])

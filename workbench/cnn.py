@@ -141,6 +141,10 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         Augmentation: share of training images also given Gaussian noise, blur, thinner or
         thicker strokes (:func:`workbench.cnn_layers.random_corruption`), for robustness to
         noisy camera crops, soft focus and pens of any width (0 disables).
+    ema_momentum : float, default=0.0
+        Keep an exponential moving average of the weights over the training steps (Keras'
+        optimizer EMA) with this momentum, and predict with the average at the end of each
+        ``fit`` (e.g. 0.999; 0 disables). Not with ``early_stopping``.
     validation_fraction : float, default=0.0
         Fraction of the training data held out (stratified) to report ``val_loss`` and
         ``val_accuracy`` per epoch in ``history_``; required by ``early_stopping``.
@@ -201,6 +205,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         shift: float = 2.0,
         scale: float = 0.1,
         corruption: float = 0.0,
+        ema_momentum: float = 0.0,
         validation_fraction: float = 0.0,
         early_stopping: bool = False,
         n_iter_no_change: int = 3,
@@ -221,6 +226,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         self.shift = shift
         self.scale = scale
         self.corruption = corruption
+        self.ema_momentum = ema_momentum
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
         self.n_iter_no_change = n_iter_no_change
@@ -270,6 +276,11 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"lr_schedule must be 'cosine' or 'constant', got {self.lr_schedule!r}")
         if not 0 <= self.corruption <= 1:
             raise ValueError(f"corruption must be in [0, 1], got {self.corruption}")
+        if not 0 <= self.ema_momentum < 1:
+            raise ValueError(f"ema_momentum must be in [0, 1), got {self.ema_momentum}")
+        if self.ema_momentum and self.early_stopping:
+            raise ValueError("ema_momentum and early_stopping cannot be combined: the average would replace the "
+                             "best epoch's weights; set one of them")
         if not 0 <= self.validation_fraction < 1:
             raise ValueError(f"validation_fraction must be in [0, 1), got {self.validation_fraction}")
         if self.early_stopping and not self.validation_fraction:
@@ -302,7 +313,9 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             len(self.classes_), filters1=self.filters1, filters2=self.filters2,
             filters3=self.filters3, dense_units=self.dense_units, dropout=self.dropout, seed=self.seed_,
         )
-        self._optimizer = keras.optimizers.Adam(self.learning_rate)
+        self._optimizer = keras.optimizers.Adam(
+            self.learning_rate, use_ema=self.ema_momentum > 0, ema_momentum=self.ema_momentum or 0.99
+        )
         self._optimizer.build(self.model_.trainable_variables)
         self._train_step = None
         self._compile_forward()
@@ -426,6 +439,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         if self.early_stopping and best[1] is not None:
             self.model_.set_weights(best[1])
             self.best_epoch_ = best[2]
+        self._optimizer.finalize_variable_values(self.model_.trainable_variables)  # the average, if kept
         self._recalibrate_batch_norm(images)
 
     def _recalibrate_batch_norm(self, images, batch_size=1000):
