@@ -68,7 +68,7 @@ def test_clone_keeps_every_parameter():
     params = {
         "filters1": 4, "filters2": 6, "filters3": 10, "dense_units": 0, "dropout": 0.1, "epochs": 7, "batch_size": 16,
         "learning_rate": 1e-2, "lr_schedule": "constant", "rotation": 5.0, "shift": 1.0, "scale": 0.2,
-        "corruption": 0.3,
+        "corruption": 0.3, "ema_momentum": 0.99,
         "validation_fraction": 0.2, "early_stopping": True, "n_iter_no_change": 5, "warm_start": True,
         "random_state": 42, "verbose": 2,
     }
