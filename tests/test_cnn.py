@@ -166,6 +166,16 @@ def test_pickle_and_store_give_identical_predictions(fitted, data, models_dir):
     np.testing.assert_array_equal(loaded.predict_proba(X[:100]), fitted.predict_proba(X[:100]))
 
 
+def test_a_model_saved_before_a_parameter_existed_loads_with_its_default(fitted, data):
+    X, _ = data
+    state = fitted.__getstate__()
+    del state["ema_momentum"], state["corruption"]  # as saved by an older workbench
+    old = CNNClassifier.__new__(CNNClassifier)
+    old.__setstate__(state)
+    assert old.get_params()["ema_momentum"] == 0.0 and old.get_params()["corruption"] == 0.0
+    np.testing.assert_array_equal(old.predict_proba(X[:20]), fitted.predict_proba(X[:20]))
+
+
 def test_same_seed_same_predictions(fitted, data):
     X, y = data
     again = CNNClassifier(**SMALL).fit(X, y)

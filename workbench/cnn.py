@@ -14,6 +14,7 @@ few fixed batch sizes runs on padded batches, so one image costs a fraction of a
 
 from __future__ import annotations
 
+import inspect
 import math
 import sys
 import time
@@ -562,7 +563,11 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
 
     def __setstate__(self, state):
         weights = state.pop("weights_", None)
-        self.__dict__.update(state)
+        # A model saved before a parameter existed gets its default, which is what it was
+        # trained with.
+        defaults = {name: p.default for name, p in inspect.signature(type(self).__init__).parameters.items()
+                    if p.default is not inspect.Parameter.empty}
+        self.__dict__.update({**defaults, **state})
         if weights is not None:
             self._build_model()
             self.model_.set_weights(weights)
