@@ -63,6 +63,7 @@ TRUSTED_TYPES = frozenset({
     ("ObjectNode", "workbench.transforms.Deskew"),
     ("ObjectNode", "workbench.transforms.Hog"),
     ("ObjectNode", "workbench.cnn.CNNClassifier"),
+    ("ObjectNode", "workbench.virtual.VirtualSupportVectors"),
 })
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _LIBRARIES = ("workbench", "scikit-learn", "numpy", "scipy", "scikit-image", "keras", "jax", "skops")
