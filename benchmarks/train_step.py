@@ -195,18 +195,24 @@ def main(argv=None) -> None:
     parser.add_argument("--steps", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--batch-size", type=int, default=128)
+    parser.add_argument("--only", nargs="+", metavar="NAME", help="time only these contenders (keras, keras-pool, "
+                        "jax, torch), with and without augmentation")
     args = parser.parse_args(argv)
     bs = args.batch_size
+    wanted = set(args.only or ("keras", "keras-pool", "jax", "torch"))
     contenders = {}
     for augment in (False, True):
         tag = ", augmented" if augment else ""
-        contenders[f"keras{tag}"] = keras_step(bs, augment)
-        contenders[f"keras, MaxPooling2D{tag}"] = keras_step(bs, augment, keras_pool=True)
-        contenders[f"jax{tag}"] = jax_step(bs, augment)
-        try:
-            contenders[f"torch {__import__('torch').__version__}{tag}"] = torch_step(bs, augment)
-        except ImportError:
-            pass
+        if "keras" in wanted:
+            contenders[f"keras{tag}"] = keras_step(bs, augment)
+        if "keras-pool" in wanted:
+            contenders[f"keras, MaxPooling2D{tag}"] = keras_step(bs, augment, keras_pool=True)
+        contenders[f"jax{tag}"] = jax_step(bs, augment)  # the reference of the ratios
+        if "torch" in wanted:
+            try:
+                contenders[f"torch {__import__('torch').__version__}{tag}"] = torch_step(bs, augment)
+            except ImportError:
+                pass
     results = {name: [] for name in contenders}
     for _ in range(args.rounds):
         for name, (state, run) in contenders.items():
