@@ -79,3 +79,31 @@ def test_installed_console_script():
     assert proc.returncode == 0
     for command in ("list", "models", "fit", "cv", "evaluate"):
         assert command in proc.stdout
+
+
+def test_version_names_the_workbench_and_its_libraries(capsys):
+    from importlib.metadata import version
+
+    import workbench
+
+    with pytest.raises(SystemExit) as exit_:
+        main(["--version"])
+    out = capsys.readouterr().out.strip()
+    assert exit_.value.code == 0 and "\n" not in out
+    assert out.startswith(f"workbench {workbench.__version__} (keras {version('keras')} on jax {version('jax')}")
+    assert version("digit-workbench") == workbench.__version__  # the package's version comes from one place
+
+
+@pytest.mark.parametrize("command", ["list", "models", "fit", "cv", "search", "compare", "evaluate", "predict", "log",
+                                     "app"])
+def test_every_command_has_help_with_an_example_that_parses(command, capsys):
+    import shlex
+
+    from workbench.cli import EXAMPLES, build_parser
+
+    with pytest.raises(SystemExit) as exit_:
+        main([command, "--help"])
+    out = capsys.readouterr().out
+    assert exit_.value.code == 0 and f"example:\n  {EXAMPLES[command]}" in out
+    args = build_parser().parse_args(shlex.split(EXAMPLES[command])[1:])
+    assert args.command == command

@@ -303,11 +303,46 @@ def cmd_app(args) -> int:
     return run(args.model, args.camera, args.log, frames=args.frames, screenshot=args.screenshot)
 
 
+# One example line per subcommand, shown by its --help (and checked to parse by the tests).
+EXAMPLES = {
+    "list": "workbench list",
+    "models": "workbench models --json",
+    "fit": "workbench fit logreg --subset 5000 --name logreg-small",
+    "cv": "workbench cv logreg pca_knn --folds 3 --subset 2000",
+    "search": "workbench search pca_knn --param clf__n_neighbors=1,3,5 --subset 2000",
+    "compare": "workbench compare --quick",
+    "evaluate": "workbench evaluate cnn --json",
+    "predict": "workbench predict drawing.png page.jpg --json",
+    "log": "workbench log --limit 5 --correct 41=9",
+    "app": "workbench app --camera demo",
+}
+
+
+def version() -> str:
+    """``workbench X (keras K on jax J, scikit-learn S, Python P)``, without importing them."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    from workbench import __version__
+
+    def of(package):
+        try:
+            return installed(package)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return (f"workbench {__version__} (keras {of('keras')} on jax {of('jax')}, scikit-learn {of('scikit-learn')}, "
+            f"Python {sys.version.split()[0]})")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="workbench",
         description="Compare classical machine learning with a CNN on MNIST digits.",
+        epilog="Every command has its own help: workbench COMMAND --help",
+        formatter_class=argparse.RawDescriptionHelpFormatter,  # keeps the version on one line
     )
+    parser.add_argument("--version", action="version", version=version())
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
@@ -394,6 +429,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--frames", type=_positive, metavar="N", help="quit after N frames (with --screenshot)")
     p.add_argument("--screenshot", metavar="PNG", help="save a screenshot of frame N, then quit")
     p.set_defaults(func=cmd_app)
+    for name, command in sub.choices.items():
+        command.epilog = f"example:\n  {EXAMPLES[name]}"
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
 
 
