@@ -3,6 +3,7 @@
 import base64
 import json
 from html.parser import HTMLParser
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -134,6 +135,24 @@ def test_report_html_parses_and_every_figure_it_references_is_there(report):
     for figure in (folder / "figures").glob("*.png"):
         assert f"figures/{figure.name}" in md or figure.stem in (folder / "index.html").read_text()
     assert (folder.parent / "latest").resolve() == folder.resolve()
+
+
+def test_latest_stays_on_the_full_report_when_a_quick_one_follows(report, tmp_path):
+    import dataclasses
+
+    from workbench.compare import FULL
+
+    c, _, _ = report
+    out = tmp_path / "reports"
+    first_quick = write_report(c, out)
+    assert (out / "latest").resolve() == (out / "quick").resolve() == first_quick.resolve()
+    assert not (out / "full").exists()
+    full = write_report(dataclasses.replace(c, settings=dataclasses.replace(FULL, folds=3)), out)
+    assert (out / "latest").resolve() == (out / "full").resolve() == full.resolve()
+    second_quick = write_report(c, out)
+    assert (out / "quick").resolve() == second_quick.resolve()
+    assert (out / "latest").resolve() == full.resolve()  # what the README presents, not the newest quick run
+    assert (out / "latest").readlink() == Path(full.name)  # relative: the folder can move
 
 
 def test_report_numbers_match_results_csv(report):

@@ -395,7 +395,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--quick", action="store_true", help="small stratified subsets: minutes instead of an hour")
     p.add_argument("--folds", type=int, metavar="K", help="CV folds (default 5, 3 with --quick)")
     p.add_argument("--out", default="reports", metavar="DIR",
-                   help="write DIR/<timestamp>/ and point DIR/latest at it (default: reports)")
+                   help="write DIR/<timestamp>/, point DIR/full or DIR/quick at it, and DIR/latest at the "
+                        "newest full report (default: reports)")
     p.add_argument("--n-jobs", type=int, default=None, metavar="J", help="parallel tasks (-1: all cores)")
     p.add_argument("--log", metavar="PATH",
                    help="prediction log whose corrected records score the models (default: the app's log)")

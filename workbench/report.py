@@ -1,7 +1,10 @@
 """The comparison report: tables, figures and a summary in words from a
 :class:`~workbench.compare.Comparison`, written as ``index.html`` (self-contained, figures
-embedded), ``report.md``, CSV files and PNG/SVG figures in ``<out>/<timestamp>/``, with
-``<out>/latest`` pointing at the newest report.
+embedded), ``report.md``, CSV files and PNG/SVG figures in ``<out>/<timestamp>/``.
+
+Links in ``<out>``: ``full`` points at the newest full comparison (the default settings),
+``quick`` at the newest ``--quick`` one (or any smaller settings), and ``latest`` at the
+report to open first: the newest full comparison if there is one, else the newest report.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from workbench.compare import Comparison
+from workbench.compare import FULL, Comparison
 from workbench.corruptions import CORRUPTIONS, corrupt
 from workbench.stats import corrected_resampled_ttest, expected_calibration_error, mcnemar
 
@@ -407,8 +410,16 @@ def _fmt_pairs(pairs: pd.DataFrame) -> pd.DataFrame:
     })
 
 
+def report_kind(settings) -> str:
+    """``"full"`` for the full comparison's data sizes (any fold count), else ``"quick"``."""
+    sizes = ("cv_subset", "train_subset", "test_subset", "robustness_subset")
+    return "full" if all(getattr(settings, k) == getattr(FULL, k) for k in sizes) else "quick"
+
+
 def write_report(c: Comparison, out: str | Path = "reports") -> Path:
-    """Write the report of ``c`` into a new ``<out>/<timestamp>/`` and point ``<out>/latest`` at it.
+    """Write the report of ``c`` into a new ``<out>/<timestamp>/``, point ``<out>/full`` or
+    ``<out>/quick`` (its kind: :func:`report_kind`) at it, and ``<out>/latest`` at the newest
+    full report if there is one, else at it.
 
     Returns
     -------
@@ -494,7 +505,8 @@ def write_report(c: Comparison, out: str | Path = "reports") -> Path:
                                    autoescape=jinja2.select_autoescape(["html"]), keep_trailing_newline=True)
     (folder / "index.html").write_text(templates.get_template("report.html").render(**context))
     (folder / "report.md").write_text(templates.get_template("report.md").render(**context))
-    _point_latest(out, folder)
+    _point(out, report_kind(c.settings), folder)
+    _point(out, "latest", (out / "full").resolve() if (out / "full").is_dir() else folder)
     return folder
 
 
@@ -520,9 +532,9 @@ def _new_folder(out: Path) -> Path:
     raise AssertionError("unreachable")
 
 
-def _point_latest(out: Path, folder: Path) -> None:
-    """Atomically make ``out/latest`` a relative symlink to ``folder``."""
-    tmp = out / f".latest-{os.getpid()}"
+def _point(out: Path, link: str, folder: Path) -> None:
+    """Atomically make ``out/link`` a relative symlink to ``folder`` (a folder in ``out``)."""
+    tmp = out / f".{link}-{os.getpid()}"
     tmp.unlink(missing_ok=True)
     tmp.symlink_to(folder.name, target_is_directory=True)
-    os.replace(tmp, out / "latest")
+    os.replace(tmp, out / link)
