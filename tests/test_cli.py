@@ -42,7 +42,12 @@ def test_cv_prints_a_table(capsys):
     rows = [line for line in out.splitlines() if line.startswith(("logreg", "pca_knn"))]
     assert len(rows) == 2 and all(row.count("±") == 4 for row in rows)
     assert main(["cv", "logreg", "--folds", "2", "--subset", "200", "--json"]) == 0
-    rows = json.loads(capsys.readouterr().out)
+    captured = capsys.readouterr()
+    # stderr is not a terminal here: one line per finished fit, with the time left; JSON stays clean
+    lines = captured.err.strip().splitlines()
+    assert len(lines) == 2 and lines[0].startswith("cv: 1/2 done (logreg fold ") and "left" in lines[0]
+    assert lines[1].startswith("cv: 2/2 done") and "so far" in lines[1]
+    rows = json.loads(captured.out)
     assert rows[0]["pipeline"] == "logreg" and 0 < rows[0]["accuracy_mean"] <= 1
 
 
@@ -79,6 +84,17 @@ def test_installed_console_script():
     assert proc.returncode == 0
     for command in ("list", "models", "fit", "cv", "evaluate"):
         assert command in proc.stdout
+
+
+def test_a_network_fit_shows_its_epochs_off_a_terminal(models_dir, capsys):
+    assert main(["fit", "cnn", "--subset", "300", "--param", "clf__epochs=2", "--param", "clf__filters1=4",
+                 "--param", "clf__filters2=4", "--param", "clf__filters3=8", "--name", "tiny"]) == 0
+    err = capsys.readouterr().err.splitlines()
+    assert err[0] == "fitting and scoring cnn ..." and err[-1].startswith("fitting and scoring cnn: done in")
+    assert err[1].startswith("epochs: 1/2 done (loss ") and "about" in err[1] and err[2].startswith("epochs: 2/2")
+    from workbench.store import load_model
+
+    assert load_model("tiny").named_steps["clf"].verbose == 0  # the saved model stays quiet
 
 
 def test_version_names_the_workbench_and_its_libraries(capsys):

@@ -44,11 +44,18 @@ def _positive(text: str) -> int:
 
 @contextlib.contextmanager
 def _progress(desc: str):
-    """On a terminal, show a live "desc: N s" line while a long step runs."""
-    if not sys.stderr.isatty():
-        yield
-        return
+    """While a long step runs: on a terminal, a live "desc: N s" line; elsewhere (a log file),
+    a line when it starts. Either way a line saying how long it took."""
     start = time.perf_counter()
+    if not sys.stderr.isatty():
+        print(f"{desc} ...", file=sys.stderr, flush=True)
+        outcome = "failed after"
+        try:
+            yield
+            outcome = "done in"
+        finally:
+            print(f"{desc}: {outcome} {time.perf_counter() - start:.1f} s", file=sys.stderr, flush=True)
+        return
     done = threading.Event()
 
     def tick():
@@ -123,9 +130,15 @@ def cmd_fit(args) -> int:
     name = check_model_name(args.name or args.pipeline)  # before the fit, not after 20 minutes of it
     log.info("fitting %s on %s training images", args.pipeline, args.subset or "all")
     start = time.perf_counter()
-    with _progress(f"fitting and scoring {args.pipeline}"):
+    # A network shows its epochs itself (a bar on a terminal): no second live line beside it.
+    from workbench.cnn import CNNClassifier
+    from workbench.registry import get_pipeline
+
+    epochs = any(isinstance(v, CNNClassifier) for v in get_pipeline(args.pipeline, **params).get_params().values())
+    quiet = epochs and sys.stderr.isatty()
+    with contextlib.nullcontext() if quiet else _progress(f"fitting and scoring {args.pipeline}"):
         pipe, meta = fit_pipeline(args.pipeline, params=params, subset=args.subset,
-                                  random_state=args.seed, data_path=args.data)
+                                  random_state=args.seed, data_path=args.data, progress=True)
     meta["command"] = "workbench " + " ".join(sys.argv[1:] if args.argv is None else args.argv)
     meta["wall_seconds"] = round(time.perf_counter() - start, 1)  # loading data + fit + test scoring
     path = save_model(pipe, name, metadata=meta)

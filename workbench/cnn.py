@@ -160,8 +160,9 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         Seed for weight initialisation, shuffling, augmentation and dropout. The same seed on
         the same machine gives the same predictions.
     verbose : int, default=0
-        0 prints nothing; 1 shows a progress bar per epoch; 2 prints one line per epoch
-        (on stderr).
+        0 prints nothing; 1 shows the epochs' progress (:class:`workbench.progress.Progress`:
+        a bar on a terminal, else one line per epoch with the time left); 2 prints one line
+        per epoch (on stderr).
 
     Attributes
     ----------
@@ -359,9 +360,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         return step
 
     def _train(self, images, y, epochs, schedule):
-        from tqdm.auto import tqdm
-
         from workbench.backend import jax
+        from workbench.progress import Progress
 
         y_idx = np.searchsorted(self.classes_, y).astype(np.int32)
         val = None
@@ -389,6 +389,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         key = jax.random.PRNGKey(self.seed_)
         best = (np.inf, None, 0)  # (val_loss, weights, epoch)
         stall = 0
+        progress = Progress(epochs, "epochs", enabled=self.verbose == 1)
         for epoch in range(epochs):
             start = time.perf_counter()
             # Every epoch sees each image once; the last batch is filled up with random others
@@ -397,10 +398,6 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             order = rng.permutation(n)
             order = np.concatenate([order, rng.choice(n, steps * batch_size - n)]).reshape(steps, batch_size)
             losses, corrects = [], []
-            bar = tqdm(
-                total=steps, desc=f"epoch {self.n_iter_ + 1}", unit="batch", leave=self.verbose >= 1,
-                disable=self.verbose != 1, file=sys.stderr,
-            )
             for i, batch in enumerate(order):
                 lr = learning_rate_at(epoch * steps + i, epochs * steps, self.learning_rate, steps, schedule)
                 step_key = jax.random.fold_in(key, self._steps_done)
@@ -408,9 +405,6 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
                 self._steps_done += 1
                 losses.append(loss)
                 corrects.append(correct)
-                bar.update()
-                if self.verbose == 1 and i % 50 == 0:
-                    bar.set_postfix(loss=f"{float(loss):.4f}")
             self._set_variables(state)
             record = {
                 "loss": float(np.mean(losses)),
@@ -426,8 +420,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             for name, value in record.items():
                 self.history_.setdefault(name, []).append(value)
             summary = "  ".join(f"{k} {v:.4g}" for k, v in record.items())
-            bar.set_postfix_str(summary)
-            bar.close()
+            progress.update(", ".join(f"{k} {v:.4f}" for k, v in record.items() if k.endswith(("loss", "accuracy"))))
             if self.verbose >= 2:
                 print(f"epoch {self.n_iter_}: {summary}", file=sys.stderr, flush=True)
             if self.early_stopping:
@@ -437,6 +430,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
                     stall += 1
                     if stall >= self.n_iter_no_change:
                         break
+        progress.close()
         if self.early_stopping and best[1] is not None:
             self.model_.set_weights(best[1])
             self.best_epoch_ = best[2]

@@ -32,6 +32,7 @@ from workbench.corruptions import CORRUPTIONS, corrupt
 from workbench.data import dataset_checksum, load_mnist
 from workbench.distributed import cluster
 from workbench.evaluate import _cpu_name, _fit_fold
+from workbench.progress import Progress
 from workbench.registry import get_pipeline, list_pipelines
 
 
@@ -268,18 +269,14 @@ def compare(
         tasks += [("learning", name, n, clone(pipe), *learning_data[n], X_test, y_test) for n in sizes]
 
     cache = str(Path(cache_dir).resolve()) if cache_dir is not None else None
-    from tqdm.auto import tqdm
-
     arrays = [X_cv, y_cv, X_train, y_train, X_test, y_test, X_rob, y_rob, *itertools.chain(*learning_data.values())]
     results, n_cached = {}, 0
-    with cluster(scheduler, scatter=arrays), \
-            tqdm(total=len(tasks), desc="compare", unit="task", disable=None if progress else True) as bar:
+    with cluster(scheduler, scatter=arrays), Progress(len(tasks), "compare", enabled=progress) as bar:
         outcomes = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(delayed(_run)(cache, *t) for t in tasks)
         for task_id, result, cached in outcomes:
             results[task_id] = result
             n_cached += cached
-            bar.set_postfix_str(" ".join(str(p) for p in task_id if p is not None) + (" (cached)" if cached else ""))
-            bar.update()
+            bar.update(" ".join(str(p) for p in task_id if p is not None) + (" (cached)" if cached else ""))
 
     cv = pd.DataFrame([results[("cv", name, k)] for name in names for k in range(s.folds)])
     final = {name: results[("final", name, None)] for name in names}

@@ -17,6 +17,7 @@ from sklearn.model_selection import StratifiedKFold
 
 from workbench.data import dataset_checksum, load_mnist
 from workbench.distributed import cluster
+from workbench.progress import Progress
 from workbench.registry import get_pipeline
 
 
@@ -46,6 +47,7 @@ def fit_pipeline(
     subset: int | None = None,
     random_state: int = 0,
     data_path: str | Path | None = None,
+    progress: bool = False,
 ) -> tuple[object, dict]:
     """Fit a named pipeline on the MNIST training split and score it on the test split.
 
@@ -61,6 +63,9 @@ def fit_pipeline(
         Seed of the subset draw.
     data_path : path, optional
         A directory of MNIST IDX files or a keras ``mnist.npz`` instead of the vendored copy.
+    progress : bool, default=False
+        Show the progress of the networks' epochs on stderr (a bar on a terminal, else a line
+        per epoch with the time left); the saved pipeline keeps them quiet.
 
     Returns
     -------
@@ -78,9 +83,16 @@ def fit_pipeline(
     pipe = get_pipeline(name, **(params or {}))
     X, y = load_mnist("train", subset=subset, random_state=random_state, path=data_path)
     X_test, y_test = load_mnist("test", path=data_path)
+    from workbench.cnn import CNNClassifier
+
+    networks = [v for v in pipe.get_params(deep=True).values() if isinstance(v, CNNClassifier)]
+    for network in networks if progress else []:
+        network.set_params(verbose=1)
     start = time.perf_counter()
     pipe.fit(X, y)
     fit_seconds = time.perf_counter() - start
+    for network in networks:
+        network.set_params(verbose=0)
     test = score(pipe, X_test, y_test)
     return pipe, {
         "pipeline": name,
@@ -166,11 +178,11 @@ def cross_validate(
         for name in names
         for k, (train, test) in enumerate(splits)
     ]
-    from tqdm.auto import tqdm
-
-    with cluster(scheduler, scatter=[X, y]):
-        results = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs)
-        rows = list(tqdm(results, total=len(jobs), desc="cv fits", unit="fit", disable=None if progress else True))
+    rows = []
+    with cluster(scheduler, scatter=[X, y]), Progress(len(jobs), "cv", enabled=progress) as bar:
+        for row in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
+            rows.append(row)
+            bar.update(f"{row['pipeline']} fold {row['fold']}")
     return pd.DataFrame(rows).sort_values(["pipeline", "fold"], ignore_index=True)
 
 
