@@ -7,7 +7,7 @@ fitted again on them (DeCoste & Schoelkopf 2002). See :mod:`workbench.virtual`.
 
 from sklearn.pipeline import Pipeline
 
-from pipelines.deskew_hog_svc import make_pipeline as deskew_hog_svc
+from workbench.pipelines.deskew_hog_svc import make_pipeline as deskew_hog_svc
 from workbench.virtual import VirtualSupportVectors
 
 

@@ -1,4 +1,5 @@
-"""Named pipelines: every module in the ``pipelines`` package is one.
+"""Named pipelines: every module in the ``workbench.pipelines`` package is one (the repo's
+``pipelines/`` folder, installed under the workbench's own name).
 
 A pipeline module has a docstring (its first line is the summary shown by ``workbench list``)
 and a function ``make_pipeline() -> sklearn.pipeline.Pipeline`` that builds it unfitted with
@@ -15,7 +16,7 @@ from types import ModuleType
 from sklearn.base import is_classifier
 from sklearn.pipeline import Pipeline
 
-import pipelines
+import workbench.pipelines as pipelines
 
 
 def list_pipelines() -> list[str]:
@@ -35,7 +36,7 @@ def _module(name: str) -> ModuleType:
         close = difflib.get_close_matches(name, names, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise ValueError(f"unknown pipeline {name!r}{hint} Registered: {', '.join(names)}")
-    return importlib.import_module(f"pipelines.{name}")
+    return importlib.import_module(f"workbench.pipelines.{name}")
 
 
 def pipeline_summary(name: str) -> str:

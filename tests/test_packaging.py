@@ -1,0 +1,33 @@
+"""What gets installed: the workbench's own namespace only, every folder of it."""
+
+import subprocess
+import sys
+import tomllib
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_every_folder_of_the_package_is_installed():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["setuptools"]
+    listed = set(config["packages"])
+    folders = {".".join(p.relative_to(ROOT).parts) for p in (ROOT / "workbench").rglob("*")
+               if p.is_dir() and p.name != "__pycache__" and any(f.is_file() for f in p.iterdir())}
+    folders |= {"workbench", "workbench.pipelines"}
+    folders.discard("workbench.data")  # only holds data/mnist
+    assert listed == folders
+    assert config["package-dir"] == {"workbench.pipelines": "pipelines"}
+
+
+def test_no_top_level_pipelines_module_and_a_foreign_one_does_not_collide(tmp_path):
+    foreign = tmp_path / "pipelines"
+    foreign.mkdir()
+    (foreign / "__init__.py").write_text("raise SystemExit('the foreign pipelines package was imported')\n")
+    run = subprocess.run([sys.executable, "-m", "workbench.cli", "list"], cwd=tmp_path, capture_output=True,
+                         text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split()[0] == "cnn" and "foreign" not in run.stdout + run.stderr
+    import workbench.pipelines
+
+    assert Path(workbench.pipelines.__path__[0]).resolve() == ROOT / "pipelines"
+    assert "pipelines" not in sys.modules  # the registry imports workbench.pipelines only
