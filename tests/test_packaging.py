@@ -26,7 +26,7 @@ def test_no_top_level_pipelines_module_and_a_foreign_one_does_not_collide(tmp_pa
     run = subprocess.run([sys.executable, "-m", "workbench.cli", "list"], cwd=tmp_path, capture_output=True,
                          text=True, timeout=120)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.split()[0] == "cnn" and "foreign" not in run.stdout + run.stderr
+    assert run.stdout.startswith("built in (workbench.pipelines):\n  cnn") and "foreign" not in run.stdout + run.stderr
     import workbench.pipelines
 
     assert Path(workbench.pipelines.__path__[0]).resolve() == ROOT / "pipelines"

@@ -89,12 +89,20 @@ def _format_summary(summary):
 
 
 def cmd_list(args) -> int:
-    from workbench.registry import list_pipelines, pipeline_summary
+    from workbench.registry import list_pipelines, pipeline_source, pipeline_summary
 
     names = list_pipelines()
     width = max(map(len, names))
-    for name in names:
-        print(f"{name:<{width}}  {pipeline_summary(name)}")
+    groups: dict[str, list[str]] = {}
+    for name in names:  # under a heading saying where they come from
+        source = pipeline_source(name)
+        heading = ("built in (workbench.pipelines)" if source == "built-in" else source if source.startswith("plugin")
+                   else f"from {Path(source).parent}")
+        groups.setdefault(heading, []).append(name)
+    for k, (heading, members) in enumerate(groups.items()):
+        print(("\n" if k else "") + heading + ":")
+        for name in members:
+            print(f"  {name:<{width}}  {pipeline_summary(name)}")
     return 0
 
 
@@ -357,6 +365,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=version())
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
+    parser.add_argument("--pipelines", action="append", default=[], metavar="DIR",
+                        help="also register every NAME.py in DIR as pipeline NAME (repeatable; or set "
+                             "$WORKBENCH_PIPELINES)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     p = sub.add_parser("list", help="list the registered pipelines")
@@ -468,6 +479,10 @@ def main(argv: list[str] | None = None) -> int:
     from workbench.store import ModelFileError
 
     try:
+        if args.pipelines:
+            from workbench.registry import use_folders
+
+            use_folders(args.pipelines)
         return args.func(args)
     except BrokenPipeError:  # `workbench list | head -1`: the reader has all it wanted
         # Python would complain again when it flushes stdout at exit: point stdout at nothing.

@@ -257,8 +257,9 @@ def load_model(name_or_path: str | Path, *, directory: str | Path | None = None)
     """Load a fitted pipeline saved by :func:`save_model`.
 
     The file's SHA-256 must match its metadata, and every object in it must be of a type the
-    registered pipelines use, stored the way they store it (:data:`TRUSTED_TYPES`); the file is
-    checked before anything in it is built.
+    registered pipelines use, stored the way they store it (:data:`TRUSTED_TYPES`, and those
+    the user's and the plugins' pipeline modules declare); the file is checked before anything
+    in it is built.
 
     Parameters
     ----------
@@ -292,10 +293,15 @@ def load_model_file(path: Path, sha256: str | None = None):
     unchecked = "" if sha256 is not None else " (it has no metadata, so no checksum was available to check)"
     found = model_types(path)
     refused = sorted(found - TRUSTED_TYPES)
+    if refused:  # the user's own pipelines may declare more (only asked when needed: it imports them)
+        from workbench.registry import pipeline_trusted_types
+
+        refused = sorted(set(refused) - pipeline_trusted_types())
     if refused:
         names = ", ".join(f"{kind} ({loader})" for loader, kind in refused)
         raise ModelFileError(f"model file {path} holds types the workbench does not trust, refused: {names}"
-                             f"{unchecked}")
+                             f"{unchecked}; if your own pipeline makes them, register its folder (workbench "
+                             "--pipelines DIR or $WORKBENCH_PIPELINES) and declare them in its module's TRUSTED_TYPES")
     if sha256 is None:
         log.warning("model file %s has no metadata: no checksum was available to check; its types were "
                     "checked", path)
