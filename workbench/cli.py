@@ -365,7 +365,7 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=version())
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output (-vv for debug)")
-    parser.add_argument("--pipelines", action="append", default=[], metavar="DIR",
+    parser.add_argument("--pipelines", action="append", default=[], metavar="DIR", dest="pipeline_folders",
                         help="also register every NAME.py in DIR as pipeline NAME (repeatable; or set "
                              "$WORKBENCH_PIPELINES)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -479,10 +479,10 @@ def main(argv: list[str] | None = None) -> int:
     from workbench.store import ModelFileError
 
     try:
-        if args.pipelines:
+        if args.pipeline_folders:
             from workbench.registry import use_folders
 
-            use_folders(args.pipelines)
+            use_folders(args.pipeline_folders)
         return args.func(args)
     except BrokenPipeError:  # `workbench list | head -1`: the reader has all it wanted
         # Python would complain again when it flushes stdout at exit: point stdout at nothing.
