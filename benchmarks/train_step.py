@@ -5,7 +5,7 @@
 Times the step that ``CNNClassifier.fit`` runs (forward, backward and Adam update on one batch
 of 128, compiled by XLA) for the same network written three ways:
 
-- ``keras``: the workbench's own step (``CNNClassifier._make_train_step``: Keras layers called
+- ``keras``: the workbench's own step (``workbench.cnn_training.make_train_step``: Keras layers called
   through ``stateless_call`` inside ``jax.jit``);
 - ``keras, MaxPooling2D``: the same with Keras' pooling layer (XLA ``reduce_window``) instead
   of the workbench's reshape + max;
@@ -52,7 +52,10 @@ def keras_step(batch_size: int, augment: bool, keras_pool: bool = False):
             clf._build_model()
         finally:
             cnn_layers.MaxPool2x2 = original
-    step = clf._make_train_step()
+    from workbench.cnn_training import make_train_step
+
+    step = make_train_step(clf.model_, clf._optimizer, corruption=0.0,
+                           **{k: getattr(clf, k) for k in ("rotation", "shift", "scale")})
     model, optimizer = clf.model_, clf._optimizer
     state = ([v.value for v in model.trainable_variables], [v.value for v in model.non_trainable_variables],
              [v.value for v in optimizer.variables])

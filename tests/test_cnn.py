@@ -8,7 +8,7 @@ import pytest
 from sklearn.base import clone
 
 import workbench
-from workbench.cnn import CNNClassifier, build_cnn, learning_rate_at
+from workbench.cnn import CNNClassifier
 from workbench.transforms import check_images
 
 SMALL = dict(filters1=8, filters2=8, filters3=16, epochs=3, batch_size=32, learning_rate=3e-3, random_state=0)
@@ -26,6 +26,8 @@ def fitted(data):
 
 
 def test_build_cnn_is_pure_and_seeded():
+    from workbench.cnn_layers import build_cnn
+
     a = build_cnn(7, filters1=4, filters2=4, filters3=8, seed=3)
     b = build_cnn(7, filters1=4, filters2=4, filters3=8, seed=3)
     assert a.output_shape == (None, 7) and not a.compiled
@@ -58,6 +60,8 @@ def test_random_affine_identity_and_mass(data):
 
 
 def test_learning_rate_schedule():
+    from workbench.cnn_training import learning_rate_at
+
     rates = [learning_rate_at(s, 100, 1.0, 10, "cosine") for s in range(100)]
     assert rates[0] == pytest.approx(0.1) and rates[9] == pytest.approx(1.0)
     assert all(a >= b for a, b in zip(rates[9:], rates[10:], strict=False)) and rates[-1] < 1e-3

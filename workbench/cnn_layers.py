@@ -1,4 +1,5 @@
-"""Keras layers and ops of the workbench CNN that Keras does not ship in the form XLA:CPU runs fast.
+"""The workbench CNN's network (:func:`build_cnn`) and the layers and ops it needs that Keras
+does not ship in the form XLA:CPU runs fast (pooling, augmentation, corruption).
 
 Imported only when a network is built (it imports keras).
 """
@@ -144,3 +145,69 @@ def random_corruption(key, images, *, probability: float, noise: float = 0.6, bl
     corrupted = jnp.select([kind == 0, kind == 1, kind == 2], [noisy, blurred, eroded], dilated)
     which = jax.random.bernoulli(k_which, probability, (n, 1, 1))
     return jnp.where(which, corrupted, x)[..., None]
+
+
+def build_cnn(
+    n_classes: int = 10,
+    *,
+    filters1: int = 32,
+    filters2: int = 64,
+    filters3: int = 128,
+    dense_units: int = 128,
+    dropout: float = 0.4,
+    seed: int | None = None,
+):
+    """Build the workbench CNN, uncompiled.
+
+    Three 3x3 convolutions, each followed by batch norm and ReLU: ``filters1`` channels at
+    28x28 and ``filters2`` at 14x14, each followed by 2x2 max pooling, then ``filters3`` at 7x7
+    without padding (5x5 out); flattened, a hidden dense layer (batch norm, ReLU), dropout and
+    a dense layer to the classes. The layout keeps the costly full-resolution work small, which
+    matters on CPU.
+
+    Parameters
+    ----------
+    n_classes : int, default=10
+    filters1, filters2, filters3 : int, default=32, 64, 128
+        Channels of the three convolutions.
+    dense_units : int, default=128
+        Width of the hidden dense layer (0 for none).
+    dropout : float, default=0.4
+        Dropout rate before the classifier.
+    seed : int or None
+        Seed of the weight initialisers and of dropout (None: Keras' global seed).
+
+    Returns
+    -------
+    keras.Model
+        Input ``(28, 28, 1)`` float in [0, 1]; output ``(n_classes,)`` logits (apply a softmax
+        for probabilities, as ``CNNClassifier.predict_proba`` does).
+
+    Examples
+    --------
+    >>> build_cnn(10).output_shape
+    (None, 10)
+    """
+    layers = keras.layers
+    seeds = iter(range(seed, seed + 100)) if seed is not None else iter(lambda: None, 0)
+
+    def conv_bn_relu(x, filters, padding="same"):
+        init = keras.initializers.HeNormal(seed=next(seeds))
+        x = layers.Conv2D(filters, 3, padding=padding, use_bias=False, kernel_initializer=init)(x)
+        # momentum 0.9 (Keras' default is 0.99): the running statistics settle within a few
+        # dozen steps, so that short fits on small subsets predict sensibly too.
+        return layers.ReLU()(layers.BatchNormalization(momentum=0.9)(x))
+
+    inputs = keras.Input((28, 28, 1))
+    x = MaxPool2x2()(conv_bn_relu(inputs, filters1))
+    x = MaxPool2x2()(conv_bn_relu(x, filters2))
+    x = conv_bn_relu(x, filters3, padding="valid")
+    x = layers.Flatten()(x)
+    if dense_units:
+        init = keras.initializers.HeNormal(seed=next(seeds))
+        x = layers.Dense(dense_units, use_bias=False, kernel_initializer=init)(x)
+        x = layers.ReLU()(layers.BatchNormalization(momentum=0.9)(x))
+    x = layers.Dropout(dropout, seed=next(seeds))(x)
+    init = keras.initializers.GlorotUniform(seed=next(seeds))
+    outputs = layers.Dense(n_classes, kernel_initializer=init, name="logits")(x)
+    return keras.Model(inputs, outputs, name="workbench_cnn")
