@@ -5,7 +5,7 @@ from sklearn.pipeline import Pipeline
 
 import workbench
 from workbench.registry import pipeline_summary
-from workbench.store import TRUSTED_TYPES, load_model, model_types, save_model
+from workbench.store import IMPORTED_TYPES, TRUSTED_TYPES, load_model, model_types, save_model
 
 # Small parameter overrides so that every pipeline fits on 1,000 images in seconds.
 FAST = {"cnn": {"clf__epochs": 2}, "random_forest": {"clf__n_estimators": 30}}
@@ -62,5 +62,5 @@ def test_trusted_types_are_exactly_those_the_pipelines_use():
     """The model store trusts no type that no registered pipeline needs (runs after the fits)."""
     if set(TYPES_USED) != set(workbench.list_pipelines()):
         pytest.skip("needs every pipeline's fit test in the same run")
-    used = set().union(*TYPES_USED.values())
+    used = set().union(*TYPES_USED.values()) | IMPORTED_TYPES  # (tests/test_import_export.py checks those)
     assert TRUSTED_TYPES == used, f"unused: {TRUSTED_TYPES - used}; missing: {used - TRUSTED_TYPES}"

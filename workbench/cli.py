@@ -316,6 +316,46 @@ def cmd_log(args) -> int:
     return 0
 
 
+def cmd_import(args) -> int:
+    from workbench.evaluate import score
+    from workbench.imported import import_model
+    from workbench.store import check_model_name, save_model
+
+    name = check_model_name(args.name)
+    pipe = import_model(args.file)
+    X_test, y_test = load_test(args.data)
+    test = score(pipe, X_test, y_test)
+    command = "workbench " + " ".join(sys.argv[1:] if args.argv is None else args.argv)
+    path = save_model(pipe, name, metadata={"pipeline": f"imported from {Path(args.file).name}",
+                                            "imported_from": str(Path(args.file).resolve()), "test": test,
+                                            "command": command})
+    print(f"{name}: imported from {args.file}; test accuracy {test['accuracy']:.4f}, macro F1 {test['macro_f1']:.4f} "
+          f"on {test['n']} images")
+    print(f"saved {path}")
+    return 0
+
+
+def load_test(data_path):
+    from workbench.data import load_mnist
+
+    return load_mnist("test", path=data_path)
+
+
+def cmd_export(args) -> int:
+    from workbench.imported import export_model
+    from workbench.store import load_model
+
+    out = Path(args.out or f"{Path(args.model).stem}.{args.format}")
+    if out.is_dir():
+        raise ValueError(f"--out {out} is a folder; give a file name")
+    if not out.parent.is_dir():
+        raise ValueError(f"--out {out}: the folder {out.parent} does not exist")
+    path = export_model(load_model(args.model), out, args.format)
+    print(f"{args.model} -> {path} ({args.format}: input (n, 28, 28, 1) float32 in [0, 1], MNIST-normalised; "
+          "output the probabilities of 0-9)")
+    return 0
+
+
 def cmd_app(args) -> int:
     from workbench.app.main import run
 
@@ -333,6 +373,8 @@ EXAMPLES = {
     "search": "workbench search pca_knn --param clf__n_neighbors=1,3,5 --subset 2000",
     "compare": "workbench compare --quick",
     "evaluate": "workbench evaluate cnn --json",
+    "import": "workbench import my_model.keras --name mine",
+    "export": "workbench export cnn --format keras --out cnn.keras",
     "predict": "workbench predict drawing.png page.jpg --json",
     "log": "workbench log --limit 5 --correct 41=9",
     "app": "workbench app --camera demo",
@@ -431,6 +473,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("model", metavar="MODEL", help="saved model name or path to its .json/.skops")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.set_defaults(func=cmd_evaluate)
+    p = sub.add_parser("import", parents=[data],
+                       help="add a fitted model from outside: a skops pipeline or a Keras 3 .keras classifier")
+    p.add_argument("file", metavar="FILE", help="a .skops scikit-learn pipeline or a .keras classifier of 28x28 digits")
+    p.add_argument("--name", required=True, metavar="MODEL", help="save under this name")
+    p.set_defaults(func=cmd_import)
+    p = sub.add_parser("export", help="write a CNN model's network as a portable .keras or .onnx file")
+    p.add_argument("model", metavar="MODEL", help="saved model name or path (a CNN model)")
+    p.add_argument("--format", choices=("keras", "onnx"), default="keras", help="file format (default keras)")
+    p.add_argument("--out", metavar="FILE", help="where to write it (default: MODEL.FORMAT here)")
+    p.set_defaults(func=cmd_export)
     p = sub.add_parser("predict", help="read the digits in image files (drawings, scans, photos)")
     p.add_argument("paths", nargs="+", metavar="PATH", help="PNG, JPEG or BMP files")
     p.add_argument("--model", default="cnn", help="saved model name or path (default: cnn)")

@@ -64,7 +64,11 @@ TRUSTED_TYPES = frozenset({
     ("ObjectNode", "workbench.transforms.Hog"),
     ("ObjectNode", "workbench.cnn.CNNClassifier"),
     ("ObjectNode", "workbench.virtual.VirtualSupportVectors"),
-})
+}) | (IMPORTED_TYPES := frozenset({
+    # `workbench import` of a Keras model: the wrapper holds the .keras file's bytes (an array)
+    # and rebuilds the network from them with Keras' safe mode (no code from the file runs).
+    ("ObjectNode", "workbench.imported.KerasDigitClassifier"),
+}))
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
 _LIBRARIES = ("workbench", "scikit-learn", "numpy", "scipy", "scikit-image", "keras", "jax", "skops")
 
