@@ -67,6 +67,26 @@ def test_search_ranks_every_setting(capsys):
     assert "KEY=V1,V2" in capsys.readouterr().err
 
 
+def test_search_scores_what_sklearns_search_scores_and_shows_progress(capsys):
+    from sklearn.model_selection import GridSearchCV, StratifiedKFold
+
+    import workbench
+    from workbench.evaluate import search
+
+    grid = {"clf__n_neighbors": [1, 3, 5], "pca__n_components": [10, 20]}
+    table = search("pca_knn", grid, folds=3, subset=400, progress=True)
+    lines = capsys.readouterr().err.strip().splitlines()
+    assert len(lines) == 6 * 3 and lines[-1].startswith("search: 18/18 done (setting ") and "left" in lines[0]
+    X, y = workbench.load_mnist("train", subset=400)
+    reference = GridSearchCV(workbench.get_pipeline("pca_knn"), grid, scoring="accuracy", refit=False,
+                             cv=StratifiedKFold(3, shuffle=True, random_state=0)).fit(X, y).cv_results_
+    expected = {(p["clf__n_neighbors"], p["pca__n_components"]): (m, r) for p, m, r in
+                zip(reference["params"], reference["mean_test_score"], reference["rank_test_score"], strict=True)}
+    for row in table.itertuples():
+        mean, rank = expected[(row.clf__n_neighbors, row.pca__n_components)]
+        assert row.accuracy_mean == pytest.approx(mean) and row.rank == rank
+
+
 def test_errors_are_one_clear_line(models_dir, capsys):
     assert main(["fit", "nonexistent"]) == 2
     assert "unknown pipeline 'nonexistent'" in capsys.readouterr().err

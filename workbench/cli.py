@@ -217,7 +217,7 @@ def cmd_search(args) -> int:
 
     table = search(args.pipeline, _parse_grid(args.param), random=args.random, folds=args.folds,
                    subset=args.subset, n_jobs=args.n_jobs, random_state=args.seed, data_path=args.data,
-                   scheduler=args.scheduler)
+                   scheduler=args.scheduler, progress=True)
     if args.json:
         print(table.to_json(orient="records", indent=2))
         return 0

@@ -197,6 +197,7 @@ def search(
     random_state: int = 0,
     data_path: str | Path | None = None,
     scheduler: str | None = None,
+    progress: bool = False,
 ) -> pd.DataFrame:
     """Grid (or randomised) search over a named pipeline's parameters, scored by stratified
     K-fold CV accuracy with the same folds as :func:`cross_validate`.
@@ -208,10 +209,13 @@ def search(
     grid : dict
         sklearn parameter names to lists of values, e.g. ``{"clf__C": [1, 10]}``.
     random : int, optional
-        Try this many settings drawn at random (``RandomizedSearchCV``, seeded by
-        ``random_state``) instead of every combination (``GridSearchCV``).
+        Try this many settings drawn at random (``ParameterSampler``, as
+        ``RandomizedSearchCV`` draws them, seeded by ``random_state``) instead of every
+        combination (``ParameterGrid``, as ``GridSearchCV``).
     scheduler : str, optional
         Run the fits on this Dask scheduler (see :mod:`workbench.distributed`).
+    progress : bool, default=False
+        One line per finished fit on stderr (a bar on a terminal).
 
     Returns
     -------
@@ -223,7 +227,7 @@ def search(
     --------
     >>> search("pca_knn", {"clf__n_neighbors": [1, 3, 5]}, folds=3, subset=600)   # doctest: +SKIP
     """
-    from sklearn.model_selection import GridSearchCV, RandomizedSearchCV
+    from sklearn.model_selection import ParameterGrid, ParameterSampler
 
     if folds < 2:
         raise ValueError(f"folds must be at least 2, got {folds}")
@@ -236,24 +240,26 @@ def search(
         raise ValueError(f"{name} has no parameter {', '.join(map(repr, unknown))}; "
                          f"it has: {', '.join(k for k in valid if '__' in k)}")
     X, y = load_mnist("train", subset=subset, random_state=random_state, path=data_path)
-    cv = StratifiedKFold(folds, shuffle=True, random_state=random_state)
-    if random is None:
-        # error_score="raise": a value the estimator refuses is that one error, not a report of N failed fits
-        searcher = GridSearchCV(pipe, grid, cv=cv, scoring="accuracy", n_jobs=n_jobs, refit=False,
-                                error_score="raise")
-    else:
-        searcher = RandomizedSearchCV(pipe, grid, n_iter=random, cv=cv, scoring="accuracy", n_jobs=n_jobs,
-                                      refit=False, random_state=random_state, error_score="raise")
-    with cluster(scheduler, scatter=[X, y]):
-        searcher.fit(X, y)
-    res = searcher.cv_results_
-    table = pd.DataFrame({"rank": res["rank_test_score"]})
-    for key in grid:
-        table[key] = list(res[f"param_{key}"])
-    table["accuracy_mean"], table["accuracy_std"] = res["mean_test_score"], res["std_test_score"]
-    table["fit_time"] = res["mean_fit_time"]
+    splits = list(StratifiedKFold(folds, shuffle=True, random_state=random_state).split(np.zeros(len(y)), y))
+    # What GridSearchCV / RandomizedSearchCV would try, fitted here fold by fold so that each
+    # finished fit shows as progress; a value the estimator refuses raises its own error.
+    settings = list(ParameterGrid(grid) if random is None
+                    else ParameterSampler(grid, random, random_state=random_state))
+    jobs = [delayed(_fit_fold)(clone(pipe).set_params(**params), X, y, train, test, i, k)
+            for i, params in enumerate(settings) for k, (train, test) in enumerate(splits)]
+    scores = np.zeros((len(settings), folds))
+    fit_times = np.zeros((len(settings), folds))
+    with cluster(scheduler, scatter=[X, y]), Progress(len(jobs), "search", enabled=progress) as bar:
+        for row in Parallel(n_jobs=n_jobs, return_as="generator_unordered")(jobs):
+            i, k = row["pipeline"], row["fold"]
+            scores[i, k], fit_times[i, k] = row["accuracy"], row["fit_time"]
+            bar.update(f"setting {i + 1} fold {k}")
+    table = pd.DataFrame([{key: params[key] for key in grid} for params in settings])
+    table["accuracy_mean"], table["accuracy_std"] = scores.mean(axis=1), scores.std(axis=1)
+    table.insert(0, "rank", table["accuracy_mean"].rank(method="min", ascending=False).astype(int))
+    table["fit_time"] = fit_times.mean(axis=1)
     for k in range(folds):
-        table[f"fold{k}"] = res[f"split{k}_test_score"]
+        table[f"fold{k}"] = scores[:, k]
     return table.sort_values(["rank", "accuracy_mean"], ascending=[True, False], ignore_index=True)
 
 
