@@ -11,7 +11,7 @@ and a function ``make_pipeline() -> sklearn.pipeline.Pipeline`` that builds it u
 its default parameters. Parameters are changed with sklearn's own ``step__param`` names. A
 module may also set ``TRUSTED_TYPES``: the ``(skops loader, type)`` pairs its fitted models
 hold beyond the built-in ones, so that the model store loads them (see
-:func:`workbench.store.trusted_types`).
+:func:`workbench.store.load_model_file`).
 """
 
 from __future__ import annotations
@@ -84,20 +84,22 @@ def list_pipelines() -> list[str]:
 
 def pipeline_source(name: str) -> str:
     """Where a pipeline comes from: ``built-in``, the path of the user's file, or ``plugin ...``."""
-    return _sources()[_check(name)][0]
+    return _lookup(name)[0]
 
 
-def _check(name: str) -> str:
-    names = list_pipelines()
-    if name not in names:
+def _lookup(name: str) -> tuple[str, str]:
+    """``(source, module)`` of a registered pipeline (the folders and plugins read once)."""
+    sources = _sources()
+    if name not in sources:
+        names = sorted(sources)
         close = difflib.get_close_matches(name, names, n=1)
         hint = f"; did you mean {close[0]!r}?" if close else ""
         raise ValueError(f"unknown pipeline {name!r}{hint} Registered: {', '.join(names)}")
-    return name
+    return sources[name]
 
 
 def _module(name: str) -> ModuleType:
-    source, module_name = _sources()[_check(name)]
+    source, module_name = _lookup(name)
     try:
         module = importlib.import_module(module_name)
     except Exception as exc:
