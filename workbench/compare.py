@@ -26,12 +26,11 @@ import pandas as pd
 from joblib import Memory, Parallel, delayed
 from sklearn.base import clone
 from sklearn.metrics import accuracy_score
-from sklearn.model_selection import StratifiedKFold
 
 from workbench.corruptions import CORRUPTIONS, corrupt
 from workbench.data import dataset_checksum, load_mnist
 from workbench.distributed import cluster
-from workbench.evaluate import _cpu_name, _fit_fold
+from workbench.evaluate import _cpu_name, _fit_fold, cv_splits
 from workbench.progress import Progress
 from workbench.registry import get_pipeline, list_pipelines
 
@@ -257,7 +256,7 @@ def compare(
     train_checksum = dataset_checksum(X_train, y_train)
     sizes = [n for n in s.learning_sizes if n < len(y_train)]
     learning_data = {n: load_mnist("train", subset=n, random_state=s.random_state, path=data_path) for n in sizes}
-    splits = list(StratifiedKFold(s.folds, shuffle=True, random_state=s.random_state).split(X_cv, y_cv))
+    splits = cv_splits(y_cv, s.folds, s.random_state)
 
     tasks = []
     for name, pipe in pipes.items():  # the expensive final fits first, so that workers stay busy

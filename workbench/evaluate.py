@@ -123,6 +123,12 @@ def _cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
+def cv_splits(y: np.ndarray, folds: int, random_state: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """The ``(train, test)`` indices of stratified, shuffled K-fold CV: the same folds for
+    :func:`cross_validate`, :func:`search` and the comparison, given the same labels and seed."""
+    return list(StratifiedKFold(folds, shuffle=True, random_state=random_state).split(np.zeros(len(y)), y))
+
+
 def _fit_fold(pipe, X, y, train, test, name, fold) -> dict:
     start = time.perf_counter()
     pipe.fit(X[train], y[train])
@@ -172,7 +178,7 @@ def cross_validate(
         raise ValueError(f"folds must be at least 2, got {folds}")
     pipes = {name: get_pipeline(name) for name in names}  # unknown names fail before any work
     X, y = load_mnist("train", subset=subset, random_state=random_state, path=data_path)
-    splits = list(StratifiedKFold(folds, shuffle=True, random_state=random_state).split(np.zeros(len(y)), y))
+    splits = cv_splits(y, folds, random_state)
     jobs = [
         delayed(_fit_fold)(clone(pipes[name]), X, y, train, test, name, k)
         for name in names
@@ -240,7 +246,7 @@ def search(
         raise ValueError(f"{name} has no parameter {', '.join(map(repr, unknown))}; "
                          f"it has: {', '.join(k for k in valid if '__' in k)}")
     X, y = load_mnist("train", subset=subset, random_state=random_state, path=data_path)
-    splits = list(StratifiedKFold(folds, shuffle=True, random_state=random_state).split(np.zeros(len(y)), y))
+    splits = cv_splits(y, folds, random_state)
     # What GridSearchCV / RandomizedSearchCV would try, fitted here fold by fold so that each
     # finished fit shows as progress; a value the estimator refuses raises its own error.
     settings = list(ParameterGrid(grid) if random is None
