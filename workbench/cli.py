@@ -75,6 +75,11 @@ def _progress(desc: str):
         sys.stderr.write(f"\r{desc}: {outcome} {time.perf_counter() - start:.1f} s\n")
 
 
+def _command(args) -> str:
+    """The command line that was run, quoted so that it runs again as it is (for metadata)."""
+    return shlex.join(["workbench", *(sys.argv[1:] if args.argv is None else args.argv)])
+
+
 def _format_summary(summary):
     """``accuracy_mean``/``accuracy_std`` column pairs -> one ``0.9713 ± 0.0078`` column each."""
     import pandas as pd
@@ -139,15 +144,14 @@ def cmd_fit(args) -> int:
     log.info("fitting %s on %s training images", args.pipeline, args.subset or "all")
     start = time.perf_counter()
     # A network shows its epochs itself (a bar on a terminal): no second live line beside it.
-    from workbench.cnn import CNNClassifier
+    from workbench.evaluate import networks
     from workbench.registry import get_pipeline
 
-    epochs = any(isinstance(v, CNNClassifier) for v in get_pipeline(args.pipeline, **params).get_params().values())
-    quiet = epochs and sys.stderr.isatty()
+    quiet = bool(networks(get_pipeline(args.pipeline, **params))) and sys.stderr.isatty()
     with contextlib.nullcontext() if quiet else _progress(f"fitting and scoring {args.pipeline}"):
         pipe, meta = fit_pipeline(args.pipeline, params=params, subset=args.subset,
                                   random_state=args.seed, data_path=args.data, progress=True)
-    meta["command"] = "workbench " + " ".join(sys.argv[1:] if args.argv is None else args.argv)
+    meta["command"] = _command(args)
     meta["wall_seconds"] = round(time.perf_counter() - start, 1)  # loading data + fit + test scoring
     path = save_model(pipe, name, metadata=meta)
     test = meta["test"]
@@ -188,7 +192,7 @@ def cmd_compare(args) -> int:
     if args.folds is not None:
         settings = replace(settings, folds=args.folds)
     names = args.pipelines or list_pipelines()
-    command = shlex.join(["workbench", *(sys.argv[1:] if args.argv is None else args.argv)])
+    command = _command(args)
     comparison = compare(names, settings, cache_dir=None if args.no_cache else Path(args.out) / ".cache",
                          n_jobs=args.n_jobs, log_path=args.log, data_path=args.data, progress=True,
                          command=command, scheduler=args.scheduler)
@@ -317,28 +321,21 @@ def cmd_log(args) -> int:
 
 
 def cmd_import(args) -> int:
+    from workbench.data import load_mnist
     from workbench.evaluate import score
     from workbench.imported import import_model
     from workbench.store import check_model_name, save_model
 
     name = check_model_name(args.name)
     pipe = import_model(args.file)
-    X_test, y_test = load_test(args.data)
-    test = score(pipe, X_test, y_test)
-    command = "workbench " + " ".join(sys.argv[1:] if args.argv is None else args.argv)
+    test = score(pipe, *load_mnist("test", path=args.data))
     path = save_model(pipe, name, metadata={"pipeline": f"imported from {Path(args.file).name}",
                                             "imported_from": str(Path(args.file).resolve()), "test": test,
-                                            "command": command})
+                                            "command": _command(args)})
     print(f"{name}: imported from {args.file}; test accuracy {test['accuracy']:.4f}, macro F1 {test['macro_f1']:.4f} "
           f"on {test['n']} images")
     print(f"saved {path}")
     return 0
-
-
-def load_test(data_path):
-    from workbench.data import load_mnist
-
-    return load_mnist("test", path=data_path)
 
 
 def cmd_export(args) -> int:

@@ -83,15 +83,13 @@ def fit_pipeline(
     pipe = get_pipeline(name, **(params or {}))
     X, y = load_mnist("train", subset=subset, random_state=random_state, path=data_path)
     X_test, y_test = load_mnist("test", path=data_path)
-    from workbench.cnn import CNNClassifier
-
-    networks = [v for v in pipe.get_params(deep=True).values() if isinstance(v, CNNClassifier)]
-    for network in networks if progress else []:
+    cnns = networks(pipe)
+    for network in cnns if progress else []:
         network.set_params(verbose=1)
     start = time.perf_counter()
     pipe.fit(X, y)
     fit_seconds = time.perf_counter() - start
-    for network in networks:
+    for network in cnns:
         network.set_params(verbose=0)
     test = score(pipe, X_test, y_test)
     return pipe, {
@@ -121,6 +119,13 @@ def _cpu_name() -> str:
     except OSError:
         pass
     return platform.processor() or platform.machine()
+
+
+def networks(pipe) -> list:
+    """The ``CNNClassifier`` steps of a pipeline, at any depth (they report their epochs)."""
+    from workbench.cnn import CNNClassifier
+
+    return [v for v in pipe.get_params(deep=True).values() if isinstance(v, CNNClassifier)]
 
 
 def cv_splits(y: np.ndarray, folds: int, random_state: int) -> list[tuple[np.ndarray, np.ndarray]]:
