@@ -126,6 +126,10 @@ def test_a_cnn_exports_to_a_keras_file_that_loads_without_the_workbench(tiny_cnn
     assert run.returncode == 0, run.stderr[-2000:]
     expected = tiny_cnn.named_steps["clf"].predict_proba(images)
     np.testing.assert_allclose(np.load(tmp_path / "p.npy"), expected, atol=1e-5)
+    assert main(["export", "tiny", "--out", str(tmp_path)]) == 2
+    assert "it is a folder" in capsys.readouterr().err
+    assert main(["export", "tiny", "--out", str(tmp_path / "nowhere" / "tiny.keras")]) == 2
+    assert "there is no folder" in capsys.readouterr().err
     save_model(workbench.get_pipeline("logreg").fit(*workbench.load_mnist("train", subset=300)), "lin")
     assert main(["export", "lin", "--out", str(tmp_path / "lin.keras")]) == 2
     assert "only a CNN model exports" in capsys.readouterr().err

@@ -343,10 +343,6 @@ def cmd_export(args) -> int:
     from workbench.store import load_model
 
     out = Path(args.out or f"{Path(args.model).stem}.{args.format}")
-    if out.is_dir():
-        raise ValueError(f"--out {out} is a folder; give a file name")
-    if not out.parent.is_dir():
-        raise ValueError(f"--out {out}: the folder {out.parent} does not exist")
     path = export_model(load_model(args.model), out, args.format)
     print(f"{args.model} -> {path} ({args.format}: input (n, 28, 28, 1) float32 in [0, 1], MNIST-normalised; "
           "output the probabilities of 0-9)")

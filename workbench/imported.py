@@ -155,8 +155,13 @@ def portable_network(pipeline, *, standard_layers: bool = True):
 
 
 def export_model(pipeline, path: str | Path, fmt: str) -> Path:
-    """Write a CNN model's network to ``path`` as ``fmt`` ("keras" or "onnx")."""
-    path = Path(path)
+    """Write a CNN model's network to ``path`` as ``fmt`` ("keras" or "onnx"); the file appears
+    complete or not at all (written under a temporary name, then renamed)."""
+    path = Path(path).expanduser()
+    if path.is_dir():  # the same checks as the prediction log's export (live/log.py)
+        raise ValueError(f"cannot export to {path}: it is a folder; give a file name ending in .{fmt}")
+    if not path.parent.is_dir():
+        raise ValueError(f"cannot export to {path}: there is no folder {path.parent}")
     model = portable_network(pipeline, standard_layers=fmt != "onnx")
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp{path.suffix}")
     if fmt == "keras":
