@@ -42,9 +42,8 @@ def use_folders(folders: list[str | Path]) -> None:
     for path in paths:
         if not Path(path).is_dir():
             raise ValueError(f"pipelines folder {path} does not exist or is not a folder")
-    current = [p for p in os.environ.get(ENV, "").split(os.pathsep) if p]
-    os.environ[ENV] = os.pathsep.join(dict.fromkeys(current + paths))
     user.__path__[:] = list(dict.fromkeys([*user.__path__, *paths]))
+    os.environ[ENV] = os.pathsep.join(user.__path__)  # what worker processes read at import
 
 
 def _sources() -> dict[str, tuple[str, str]]:
