@@ -259,6 +259,20 @@ def _open_log(path):
         return None
 
 
+def _explain(folder, path, reading, predictor, written: set) -> Path:
+    """Write ``folder/<image name>.png`` (numbered when two inputs share a name) explaining a reading."""
+    from workbench.explain import explain_png
+
+    stem = Path(path).stem
+    out = Path(folder) / f"{stem}.png"
+    number = 1
+    while out in written:
+        number += 1
+        out = Path(folder) / f"{stem}-{number}.png"
+    written.add(out)
+    return explain_png(out, reading, predictor.active.pipeline, title=str(path))
+
+
 def cmd_predict(args) -> int:
     from workbench.live.images import ImageError, read_image
     from workbench.live.log import LogError
@@ -266,7 +280,7 @@ def cmd_predict(args) -> int:
 
     predictor = Predictor(args.model)
     prediction_log = _open_log(args.log)
-    results, failed = [], False
+    results, failed, written = [], False, set()
     for path in args.paths:
         try:
             reading = predictor.read_frame(read_image(path))
@@ -275,6 +289,9 @@ def cmd_predict(args) -> int:
             results.append({"path": path, "error": str(exc)})
             continue
         results.append({"path": path, **reading.to_json()})
+        if args.explain or args.explain_dir:
+            folder = args.explain_dir or "explanations"
+            results[-1]["explanation"] = str(_explain(folder, path, reading, predictor, written))
         if prediction_log is not None:
             try:
                 prediction_log.add_reading(reading, "file")
@@ -288,7 +305,8 @@ def cmd_predict(args) -> int:
             if "error" in result:
                 print(f"workbench: error: {result['error']}", file=sys.stderr)
             else:
-                print(f"{result['path']}: {result['text'] or '(no digits found)'}")
+                why = f"   (explained in {result['explanation']})" if "explanation" in result else ""
+                print(f"{result['path']}: {result['text'] or '(no digits found)'}{why}")
     return 1 if failed else 0
 
 
@@ -317,6 +335,22 @@ def cmd_log(args) -> int:
     columns = ["id", "time", "source", "model", "label", "confidence", "corrected_label", "latency_ms"]
     table = table[columns].astype(object).where(table[columns].notna(), "-")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    return 0
+
+
+def cmd_adapt(args) -> int:
+    from workbench.adapt import adapt_saved
+
+    path, report = adapt_saved(args.model, log=args.log, name=args.name, data_path=args.data,
+                               command=_command(args), status=lambda text: log.info("%s", text))
+    used, held = report["corrections"]["used"], report["corrections"]["held_out"]
+    before, after = report["held_out_accuracy"]["before"], report["held_out_accuracy"]["after"]
+    mnist = report["mnist_test_accuracy"]
+    print(f"{path.stem}: adapted from {args.model} by {report['method']} on {used} corrections "
+          f"({report['adapt_seconds']:.0f} s)")
+    print(f"  your {held} held-out corrections: {before:.1%} -> {after:.1%}")
+    print(f"  MNIST test ({mnist['n']} images):   {mnist['before']:.2%} -> {mnist['after']:.2%}")
+    print(f"saved {path} (the original {args.model} is unchanged: `workbench app --model {args.model}` to go back)")
     return 0
 
 
@@ -368,8 +402,9 @@ EXAMPLES = {
     "evaluate": "workbench evaluate cnn --json",
     "import": "workbench import my_model.keras --name mine",
     "export": "workbench export cnn --format keras --out cnn.keras",
-    "predict": "workbench predict drawing.png page.jpg --json",
+    "predict": "workbench predict drawing.png page.jpg --explain",
     "log": "workbench log --limit 5 --correct 41=9",
+    "adapt": "workbench adapt cnn --name cnn-mine",
     "app": "workbench app --camera demo",
 }
 
@@ -481,6 +516,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default="cnn", help="saved model name or path (default: cnn)")
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per path")
     p.add_argument("--log", metavar="PATH", help="prediction log (default: $WORKBENCH_LOG or the user data folder)")
+    p.add_argument("--explain", action="store_true",
+                   help="also write a PNG per input: what the model saw, the strokes its answer rests on "
+                        "(occlusion saliency) and its top three classes")
+    p.add_argument("--explain-dir", metavar="DIR", help="where --explain writes (default: explanations; implies "
+                                                        "--explain)")
     p.set_defaults(func=cmd_predict)
 
     p = sub.add_parser("log", help="list, correct or export the prediction log")
@@ -490,6 +530,13 @@ def build_parser() -> argparse.ArgumentParser:
                    help="record the right label of a prediction; repeatable")
     p.add_argument("--export", metavar="FILE", help="write the whole log to FILE.csv or FILE.parquet")
     p.set_defaults(func=cmd_log)
+
+    p = sub.add_parser("adapt", parents=[data],
+                       help="adapt a saved model to the corrected records of the prediction log, save it beside it")
+    p.add_argument("model", metavar="MODEL", help="saved model name or path to its .json/.skops")
+    p.add_argument("--log", metavar="PATH", help="prediction log (default: $WORKBENCH_LOG or the user data folder)")
+    p.add_argument("--name", metavar="NEW", help="save under this name (default: MODEL-adapted)")
+    p.set_defaults(func=cmd_adapt)
 
     p = sub.add_parser("app", help="the desktop app: draw and camera panels read by the active model")
     p.add_argument("--model", default="cnn", help="model to start with (default: cnn)")

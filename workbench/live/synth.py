@@ -61,6 +61,33 @@ def redraw(
     return 255 - canvas if invert else canvas
 
 
+
+CONTINENTAL = (0, 1, 7)  # the digits :func:`continental` changes
+
+
+def continental(digit: np.ndarray, label: int) -> np.ndarray:
+    """A 28x28 MNIST digit as a writer of the continental European style draws it, a style
+    MNIST hardly holds: 1 with a long up-stroke (MNIST's 7 shape), 7 crossed by a bar, 0
+    slashed. Other digits are returned unchanged (a copy). The benchmark and tests of
+    :mod:`workbench.adapt` play a user who writes this way."""
+    digit = digit.copy()
+    rows, cols = np.flatnonzero((digit > 128).any(1)), np.flatnonzero((digit > 128).any(0))
+    if label not in CONTINENTAL or not len(rows):
+        return digit
+    top, bottom = int(rows[0]), int(rows[-1])
+    height = bottom - top
+    if label == 1:
+        x = int(np.flatnonzero(digit[top] > 128).mean())
+        cv2.line(digit, (x, top), (x - int(0.45 * height), top + int(0.3 * height)), 255, 2)
+    elif label == 7:
+        y = int(round(top + 0.55 * height))
+        xs = np.flatnonzero(digit[y] > 128)
+        x = int(xs.mean()) if len(xs) else int(cols.mean())
+        cv2.line(digit, (x - 4, y), (x + 4, y), 255, 2)
+    else:
+        cv2.line(digit, (int(cols[-1]) + 1, top - 1), (int(cols[0]) - 1, bottom + 1), 255, 2)
+    return digit
+
 @dataclass(frozen=True)
 class Page:
     """A photographed page: the BGR image, and its digits' boxes ``(x, y, w, h)`` and labels
@@ -345,3 +372,94 @@ def large_number(digits: np.ndarray, rng: np.random.Generator, *, frame_size=(48
         ink[y : y + g.shape[0], x : x + g.shape[1]] = np.maximum(ink[y : y + g.shape[0], x : x + g.shape[1]], g)
         x += g.shape[1] + gap
     return _camera(ink, rng, frame_size)
+
+
+NON_DIGITS = ("letter", "handwritten letter", "scribble", "marks")
+#: Letters drawn like a digit in many hands (O and 0, l and 1, S and 5, Z and 2, B and 8, g and 9,
+#: b and 6...): a model of digits cannot refuse them, so they are counted apart.
+DIGIT_LIKE_LETTERS = "ODQoIlijJZzSsBbGgqT"
+LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+HAND_FONTS = ("hershey-script-simplex", "hershey-simplex", "hershey-italic")  # stroke fonts, traced as by hand
+
+
+def _on_canvas(ink: np.ndarray, rng: np.random.Generator, canvas_size: tuple[int, int]) -> np.ndarray:
+    """Float ink (1 = ink) placed at a random size (25-85% of the height) and place on a black
+    canvas, as uint8 white on black."""
+    ch, cw = canvas_size
+    rows, cols = np.flatnonzero(ink.max(1) > 0.2), np.flatnonzero(ink.max(0) > 0.2)
+    ink = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    f = min(rng.uniform(0.25, 0.85) * ch / ink.shape[0], 0.9 * cw / ink.shape[1])
+    ink = cv2.resize(ink, (max(1, int(ink.shape[1] * f)), max(1, int(ink.shape[0] * f))), interpolation=cv2.INTER_AREA)
+    canvas = np.zeros(canvas_size, np.float32)
+    top, left = int(rng.integers(0, ch - ink.shape[0] + 1)), int(rng.integers(0, cw - ink.shape[1] + 1))
+    canvas[top : top + ink.shape[0], left : left + ink.shape[1]] = ink
+    return (canvas * 255).astype(np.uint8)
+
+
+def typed(text: str, rng: np.random.Generator, *, fonts: list[str], canvas_size=(280, 280)) -> np.ndarray:
+    """``text`` printed in a random font of ``fonts``, regular, bold or light, at a random size
+    and place on a canvas: uint8, white on black."""
+    font = fonts[int(rng.integers(len(fonts)))]
+    glyph = _glyph(text, font, 120, float(rng.choice([0.5, 1.0, 2.0]))).astype(np.float32) / 255
+    return _on_canvas(glyph, rng, canvas_size)
+
+
+def non_digit(kind: str, rng: np.random.Generator, *, fonts: list[str] | None = None,
+              canvas_size: tuple[int, int] = (280, 280)) -> tuple[np.ndarray, str]:
+    """A drawing that is not a digit, white on black, and what it is:
+
+    - ``"letter"``: a printed letter (A-Z, a-z) in a random font of ``fonts``, any weight;
+    - ``"handwritten letter"``: a letter of OpenCV's stroke fonts (``fonts`` of
+      :data:`HAND_FONTS`) re-traced with a round brush of random width, as :func:`redraw` traces
+      a digit;
+    - ``"scribble"``: a random smooth curve through 6-9 points (a tangle: through fewer, a
+      curve is often a fair 1, 2, 6 or 7), or a zigzag of 4-7 turns, with any brush;
+    - ``"marks"``: what is on a canvas before a digit is: a dot, a short flat dash (a steep one
+      is a 1), a few specks.
+    """
+    ch, cw = canvas_size
+    if kind == "letter":
+        letter = LETTERS[int(rng.integers(len(LETTERS)))]
+        return typed(letter, rng, fonts=fonts or font_names(), canvas_size=canvas_size), letter
+    if kind == "handwritten letter":
+        letter = LETTERS[int(rng.integers(len(LETTERS)))]
+        font = str(rng.choice(fonts or list(HAND_FONTS)))
+        glyph = cv2.resize(_glyph(letter, font, 40, 1.0), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+        small = np.zeros((28, 28), np.uint8)
+        g = glyph[:24, :24]
+        small[2 : 2 + g.shape[0], 2 : 2 + g.shape[1]] = g
+        return redraw(small, rng, canvas_size=canvas_size, invert=False), letter
+    canvas = np.zeros(canvas_size, np.uint8)
+    brush = int(rng.integers(3, 25))
+    if kind == "scribble":
+        if rng.random() < 0.7:
+            points = rng.uniform([0.1 * cw, 0.1 * ch], [0.9 * cw, 0.9 * ch], (int(rng.integers(6, 10)), 2))
+            t = np.linspace(0, 1, len(points))
+            fine = np.linspace(0, 1, 200)
+            from scipy.interpolate import CubicSpline
+
+            curve = CubicSpline(t, points)(fine)
+        else:
+            turns = int(rng.integers(4, 8))
+            xs = np.linspace(0.15 * cw, 0.85 * cw, turns)
+            ys = np.where(np.arange(turns) % 2, 0.3 * ch, 0.7 * ch) + rng.normal(0, 0.05 * ch, turns)
+            curve = np.stack([xs, ys], 1)
+        curve = np.clip(curve, 0, [cw - 1, ch - 1]).astype(np.int32)
+        cv2.polylines(canvas, [curve], False, 255, brush, cv2.LINE_AA)
+        return canvas, "scribble"
+    if kind == "marks":
+        choice = int(rng.integers(3))
+        x, y = int(rng.integers(20, cw - 20)), int(rng.integers(20, ch - 20))
+        if choice == 0:
+            cv2.circle(canvas, (x, y), brush // 2 + 1, 255, -1, cv2.LINE_AA)
+        elif choice == 1:
+            angle = rng.uniform(-np.pi / 6, np.pi / 6)
+            length = rng.uniform(0.05, 0.2) * ch
+            end = (int(x + length * np.cos(angle)), int(y + length * np.sin(angle)))
+            cv2.line(canvas, (x, y), end, 255, brush, cv2.LINE_AA)
+        else:
+            for _ in range(int(rng.integers(2, 7))):
+                centre = (int(rng.integers(0, cw)), int(rng.integers(0, ch)))
+                cv2.circle(canvas, centre, int(rng.integers(1, 6)), 255, -1)
+        return canvas, "marks"
+    raise ValueError(f"unknown kind {kind!r}: one of {', '.join(NON_DIGITS)}")

@@ -1,0 +1,134 @@
+"""Adapting a model to its user's corrections (`workbench adapt`): tiny models, a simulated
+user who writes in a style MNIST hardly holds (continental 1, crossed 7, slashed 0)."""
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sklearn.pipeline import Pipeline
+
+from workbench import load_mnist
+from workbench.adapt import AdaptError, adapt, adapt_from_log, nearest, split_corrections
+from workbench.cli import main
+from workbench.cnn import CNNClassifier
+from workbench.live.canvas import read_canvas
+from workbench.live.log import PredictionLog
+from workbench.live.synth import CONTINENTAL, continental, redraw
+from workbench.store import load_model, save_model
+from workbench.transforms import MnistNormalize
+
+
+@pytest.fixture(scope="module")
+def user():
+    """The continental user's drawings of 0, 1 and 7 from MNIST test digits, as the canvas
+    reader brings them to the model: 40 to correct and 60 to score on."""
+    X, y = load_mnist("test")
+    rng = np.random.default_rng(0)
+    images, labels = [], []
+    for label in CONTINENTAL:
+        for i in np.flatnonzero(y == label)[:100 // len(CONTINENTAL) + 1]:
+            images.append(read_canvas(redraw(continental(X[i], label), rng, invert=False)))
+            labels.append(label)
+    order = rng.permutation(len(labels))
+    images, labels = np.stack(images)[order], np.array(labels)[order]
+    return images[:40], labels[:40], images[40:], labels[40:]
+
+
+@pytest.fixture(scope="module")
+def mnist():
+    X, y = load_mnist("train", subset=3000)
+    X_test, y_test = load_mnist("test", subset=500, random_state=1)
+    return X, y, X_test, y_test
+
+
+@pytest.fixture(scope="module")
+def small_cnn(mnist):
+    X, y, _, _ = mnist
+    cnn = CNNClassifier(filters1=8, filters2=16, filters3=16, dense_units=32, epochs=4, batch_size=64,
+                        learning_rate=3e-3, random_state=0)
+    return Pipeline([("normalize", MnistNormalize()), ("clf", cnn)]).fit(X, y)
+
+
+def test_the_continental_style_changes_only_its_digits():
+    X, y = load_mnist("test", subset=50)
+    for image, label in zip(X, y, strict=True):
+        styled = continental(image, label)
+        assert (styled != image).any() == (label in CONTINENTAL)
+        assert (styled >= image).all()  # strokes added, none removed
+
+
+def test_fine_tuning_learns_the_users_style_and_keeps_mnist(small_cnn, mnist, user):
+    X, y, X_test, y_test = mnist
+    fit_X, fit_y, eval_X, eval_y = user
+    before_user = np.mean(small_cnn.predict(eval_X) == eval_y)
+    before_mnist = np.mean(small_cnn.predict(X_test) == y_test)
+    weights = [w.copy() for w in small_cnn[-1].model_.get_weights()]
+    adapted = adapt(small_cnn, fit_X, fit_y, X_train=X, y_train=y, replay=2000, neighbours=10, epochs=3,
+                    learning_rate=1e-3)
+    after_user = np.mean(adapted.predict(eval_X) == eval_y)
+    after_mnist = np.mean(adapted.predict(X_test) == y_test)
+    assert before_user < 0.6, "the style is read as MNIST reads it: the test needs a misread style"
+    assert after_user >= before_user + 0.25
+    assert after_mnist >= before_mnist - 0.03
+    for old, now in zip(weights, small_cnn[-1].model_.get_weights(), strict=True):
+        np.testing.assert_array_equal(old, now)  # the original is untouched
+
+
+def test_a_classical_pipeline_is_refitted_with_the_corrections(mnist, user):
+    X, y, X_test, y_test = mnist
+    fit_X, fit_y, eval_X, eval_y = user
+    model = load_model("logreg")
+    before = np.mean(model.predict(eval_X) == eval_y)
+    adapted = adapt(model, fit_X, fit_y, X_train=X, y_train=y)
+    assert adapted is not model and type(adapted) is type(model)
+    assert np.mean(adapted.predict(eval_X) == eval_y) >= before + 0.2
+
+
+def test_held_out_corrections_are_never_learnt_from(user):
+    X, y, _, _ = user
+    X_fit, y_fit, X_held, y_held = split_corrections(X, y, holdout=0.25)
+    assert len(y_held) == 10 and len(y_fit) == 30
+    fit_rows = {image.tobytes() for image in X_fit}
+    assert not any(image.tobytes() in fit_rows for image in X_held)
+    with pytest.raises(AdaptError, match="at least 5 corrected records"):
+        split_corrections(X[:4], y[:4])
+
+
+def test_nearest_finds_the_closest_training_images(mnist):
+    X = mnist[0]
+    assert set(nearest(X[:3], X, 1).tolist()) == {0, 1, 2}
+
+
+def test_the_report_says_before_and_after(small_cnn, mnist, user):
+    X, y, X_test, y_test = mnist
+    _, report = adapt_from_log(small_cnn, *user[:2], X_train=X, y_train=y, X_test=X_test, y_test=y_test,
+                               replay=500, neighbours=5, epochs=1)
+    assert report["corrections"]["used"] + report["corrections"]["held_out"] == 40
+    assert set(report["held_out_accuracy"]) == {"before", "after"}
+    assert 0 <= report["mnist_test_accuracy"]["after"] <= 1 and report["mnist_test_accuracy"]["n"] == len(y_test)
+
+
+def test_workbench_adapt_saves_a_new_model_beside_the_old(models_dir, tmp_path, mnist, user, capsys):
+    X, y, _, _ = mnist
+    shipped = Path(__file__).parents[1] / "models" / "logreg.json"  # the models folder is the test's own
+    save_model(load_model(shipped), "mine", metadata={"pipeline": "logreg"})
+    log_path = tmp_path / "log.sqlite"
+    with PredictionLog(log_path) as log:
+        probabilities = np.full(10, 0.1)
+        for image, label in zip(*user[:2], strict=True):
+            record = log.add("draw", "mine", "0" * 64, 7, 0.9, probabilities, 1.0, image)
+            log.correct(record, int(label))
+    before = (models_dir / "mine.json").read_bytes()
+    assert main(["adapt", "mine", "--log", str(log_path)]) == 0
+    out = capsys.readouterr().out
+    assert "mine-adapted: adapted from mine" in out and "held-out corrections" in out
+    meta = json.loads((models_dir / "mine-adapted.json").read_text())
+    assert meta["adapted_from"]["name"] == "mine" and meta["adaptation"]["corrections"]["used"] == 30
+    assert meta["test"]["n"] == 10_000
+    assert (models_dir / "mine.json").read_bytes() == before  # nothing saved is lost
+    load_model("mine-adapted")
+    assert main(["adapt", "mine", "--log", str(log_path), "--name", "mine"]) == 2
+    assert "cannot replace 'mine'" in capsys.readouterr().err
+    assert main(["adapt", "mine", "--log", str(tmp_path / "none.sqlite")]) == 1
+    assert "no prediction log" in capsys.readouterr().err

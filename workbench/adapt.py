@@ -1,0 +1,211 @@
+"""Adapt a fitted model to its user: learn from the corrections in the prediction log.
+
+The prediction log keeps every digit the model read with the 28x28 image it saw and, once the
+user says so, the right label (:meth:`workbench.live.log.PredictionLog.corrections`). A model
+adapted to those corrections reads *that user's* handwriting better while MNIST stays read as
+before:
+
+- a network (a pipeline ending in :class:`~workbench.cnn.CNNClassifier`) is fine-tuned from its
+  current weights (warm start) for a few epochs on the corrections, repeated, mixed with MNIST
+  training images replayed so that it does not forget MNIST;
+- any other pipeline is refitted on the MNIST training split plus the corrections, each
+  correction repeated (a weight that works for every classifier, k-NN included).
+
+A share of the corrections is held out and never used for adapting, so that the before/after
+accuracy on the user's own digits is measured on digits the adaptation did not see.
+"""
+
+from __future__ import annotations
+
+import copy
+import time
+from pathlib import Path
+
+import numpy as np
+from sklearn.base import clone
+from sklearn.model_selection import train_test_split
+
+MIN_CORRECTIONS = 5  # fewer cannot be split into a part to learn from and a part to check on
+
+
+class AdaptError(ValueError):
+    """The corrections cannot adapt this model (too few, unknown labels); says why."""
+
+
+def split_corrections(X, y, *, holdout: float = 0.25, random_state: int = 0):
+    """Split the corrections into a part to adapt on and a held-out part to score on.
+
+    Stratified by label when every label has two corrections or more. Returns
+    ``X_fit, y_fit, X_held, y_held``.
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    if len(y) < MIN_CORRECTIONS:
+        raise AdaptError(f"adapting needs at least {MIN_CORRECTIONS} corrected records, the log has {len(y)}: "
+                         "correct the model's mistakes first (the app's Teach buttons, or "
+                         "`workbench log --correct ID=DIGIT`)")
+    n_held = max(1, int(round(holdout * len(y))))
+    labels, counts = np.unique(y, return_counts=True)
+    can_stratify = counts.min() >= 2 and min(n_held, len(y) - n_held) >= len(labels)
+    stratify = y if can_stratify else None
+    X_fit, X_held, y_fit, y_held = train_test_split(X, y, test_size=n_held, random_state=random_state,
+                                                    stratify=stratify)
+    return X_fit, y_fit, X_held, y_held
+
+
+def _network(pipeline):
+    """The CNNClassifier a pipeline ends with, or None."""
+    from workbench.cnn import CNNClassifier
+
+    last = pipeline[-1] if hasattr(pipeline, "steps") else pipeline
+    return last if isinstance(last, CNNClassifier) else None
+
+
+def nearest(X, X_pool, k: int) -> np.ndarray:
+    """Indices into ``X_pool`` of the ``k`` images nearest (in pixels) to each image of ``X``
+    (each index once)."""
+    a = X.reshape(len(X), -1).astype(np.float32)
+    b = X_pool.reshape(len(X_pool), -1).astype(np.float32)
+    distances = (b * b).sum(1)[None, :] - 2 * a @ b.T  # |a|^2 is the same along each row
+    return np.unique(np.argpartition(distances, k, axis=1)[:, :k])
+
+
+def adapt(pipeline, X, y, *, X_train, y_train, repeats: int = 20, replay: int = 20_000, neighbours: int = 50,
+          neighbour_repeats: int = 3, epochs: int = 3, learning_rate: float = 1e-4, random_state: int = 0):
+    """A copy of ``pipeline`` adapted to the corrections ``(X, y)``; ``pipeline`` is unchanged.
+
+    Parameters
+    ----------
+    pipeline : fitted Pipeline or estimator
+        Its input: MNIST-format images ``(n, 28, 28)``, as the prediction log stores them.
+    X, y : the corrections to learn from (images and their right labels).
+    X_train, y_train : the MNIST training split
+        Any pipeline but a network is refitted on all of it plus the corrections.
+    repeats : int, default=20
+        Each correction counts as this many training images.
+    replay : int, default=20000
+        A network is fine-tuned on this many random MNIST training images plus the corrections...
+    neighbours, neighbour_repeats : int, default=50, 3
+        ...plus, for each correction, the ``neighbours`` training images nearest to it (in
+        pixels), each ``neighbour_repeats`` times: the MNIST digits a correction could be
+        confused with (a continental 1 and MNIST's 7s) keep their own labels, which is what
+        keeps MNIST accuracy when the user's style looks like another digit.
+    epochs, learning_rate : int, float, default=3, 1e-4
+        Fine-tuning of a network: epochs over that mix, peak learning rate (cosine schedule).
+    random_state : int, default=0
+
+    Returns
+    -------
+    The adapted pipeline (a new object).
+    """
+    X, y = np.asarray(X), np.asarray(y)
+    classes = getattr(pipeline, "classes_", None)
+    if classes is not None and not np.isin(y, classes).all():
+        raise AdaptError(f"corrections with labels {sorted(set(y.tolist()) - set(classes.tolist()))} "
+                         f"that the model does not know ({classes.tolist()})")
+    network = _network(pipeline)
+    if network is None:
+        X_all = np.concatenate([X_train, np.repeat(X, repeats, axis=0)])
+        y_all = np.concatenate([y_train, np.repeat(y, repeats)])
+        return clone(pipeline).fit(X_all, y_all)
+    rng = np.random.default_rng(random_state)
+    picked = rng.choice(len(y_train), min(replay, len(y_train)), replace=False)
+    near = np.repeat(nearest(X, X_train, neighbours), neighbour_repeats) if neighbours else np.zeros(0, int)
+    X_all = np.concatenate([X_train[picked], X_train[near], np.repeat(X, repeats, axis=0)])
+    y_all = np.concatenate([y_train[picked], y_train[near], np.repeat(y, repeats)])
+    adapted = copy.deepcopy(pipeline)  # the weights come along (clone would drop them)
+    front = adapted[:-1] if hasattr(adapted, "steps") else None
+    clf = adapted[-1] if front is not None else adapted
+    images = front.transform(X_all) if front is not None and len(front) else X_all
+    clf.set_params(warm_start=True, epochs=epochs, learning_rate=learning_rate, lr_schedule="cosine",
+                   random_state=random_state, verbose=0)
+    clf.fit(images, y_all)
+    return adapted
+
+
+def accuracy(model, X, y) -> float | None:
+    return float(np.mean(model.predict(X) == y)) if len(y) else None
+
+
+def adapt_from_log(pipeline, X, y, *, X_train, y_train, X_test, y_test, holdout: float = 0.25,
+                   random_state: int = 0, **options) -> tuple[object, dict]:
+    """Hold out part of the corrections, adapt on the rest, score before and after.
+
+    ``X_train, y_train``: the MNIST training split; ``X_test, y_test``: the MNIST test split.
+    ``options`` go to :func:`adapt`.
+
+    Returns the adapted pipeline and a report: how many corrections were used and held out,
+    accuracy before/after on the held-out corrections and on the MNIST test split, seconds.
+    """
+    X_fit, y_fit, X_held, y_held = split_corrections(X, y, holdout=holdout, random_state=random_state)
+    start = time.perf_counter()
+    adapted = adapt(pipeline, X_fit, y_fit, X_train=X_train, y_train=y_train, random_state=random_state,
+                    **options)
+    seconds = time.perf_counter() - start
+    report = {
+        "corrections": {"used": int(len(y_fit)), "held_out": int(len(y_held)),
+                        "labels": {str(k): int(v) for k, v in zip(*np.unique(y, return_counts=True), strict=True)}},
+        "method": "fine-tuning with MNIST replay" if _network(pipeline) is not None else "refit on MNIST + corrections",
+        "held_out_accuracy": {"before": accuracy(pipeline, X_held, y_held), "after": accuracy(adapted, X_held, y_held)},
+        "mnist_test_accuracy": {"before": accuracy(pipeline, X_test, y_test),
+                                "after": accuracy(adapted, X_test, y_test), "n": int(len(y_test))},
+        "adapt_seconds": round(seconds, 1),
+    }
+    return adapted, report
+
+
+def adapt_saved(model: str | Path, *, log: str | Path | None = None, name: str | None = None,
+                directory: str | Path | None = None, data_path: str | Path | None = None, command: str | None = None,
+                status=None) -> tuple[Path, dict]:
+    """Adapt a saved model to the corrections of a prediction log and save the result beside it.
+
+    Parameters
+    ----------
+    model : a saved model's name, or the path of its ``.json``/``.skops`` file
+    log : the prediction log (default: the app's, :func:`workbench.live.log.default_log_path`)
+    name : the new model's name (default: ``<model>-adapted``); never the model's own name, so
+        the original stays to go back to
+    directory : the models folder when ``model`` is a name (default: the project's)
+    data_path : MNIST elsewhere than the vendored copy
+    command : the command line, recorded in the metadata
+    status : callable, optional
+        Called with a short text at each stage (the app shows it).
+
+    Returns
+    -------
+    The new model's metadata file and the adaptation report (also in the metadata, under
+    ``"adaptation"``).
+    """
+    from workbench.data import load_mnist
+    from workbench.evaluate import score
+    from workbench.live.log import PredictionLog
+    from workbench.store import check_model_name, load_model_file, resolve_model, save_model, sha256_file
+
+    status = status or (lambda text: None)
+    path, meta = resolve_model(model, directory)
+    old_name = meta.get("name", path.stem.rsplit("-", 1)[0])
+    name = check_model_name(name or f"{old_name}-adapted")
+    if name == old_name:
+        raise AdaptError(f"the adapted model cannot replace {old_name!r}, which it is adapted from: "
+                         "choose another name (the original stays to go back to)")
+    with PredictionLog(log, create=False) as prediction_log:  # adapting never makes a log
+        X, y = prediction_log.corrections()
+        log_path = prediction_log.path
+    status(f"{len(y)} corrections in {log_path}")
+    pipeline = load_model_file(path, meta.get("sha256"))
+    X_train, y_train = load_mnist("train", path=data_path)
+    X_test, y_test = load_mnist("test", path=data_path)
+    status(f"adapting {old_name} ({'fine-tuning' if _network(pipeline) is not None else 'refitting'}) "
+           f"on {len(y)} corrections...")
+    adapted, report = adapt_from_log(pipeline, X, y, X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test)
+    status("saving")
+    metadata = {
+        "pipeline": meta.get("pipeline", "?"),
+        "params": meta.get("params", {}),
+        "adapted_from": {"name": old_name, "sha256": meta.get("sha256") or sha256_file(path), "log": str(log_path)},
+        "adaptation": report,
+        "training_data": {**meta.get("training_data", {}), "corrections": report["corrections"]["used"]},
+        "test": score(adapted, X_test, y_test),
+        "fit_seconds": report["adapt_seconds"],
+        "command": command or f"adapt_saved({str(model)!r})",
+    }
+    return save_model(adapted, name, metadata=metadata, directory=path.parent), report
