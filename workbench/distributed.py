@@ -13,6 +13,7 @@ Start a cluster, then point the workbench at it::
 from __future__ import annotations
 
 import contextlib
+import gc
 import os
 
 import joblib
@@ -57,13 +58,19 @@ def cluster(scheduler: str | None = None, *, scatter: list | None = None):
             return
         from dask.distributed import Client
 
+        failure = None
         try:
             client = Client(address, timeout="10s")
         except (OSError, TimeoutError) as exc:
-            raise SchedulerError(f"cannot reach the Dask scheduler at {address}: {exc}") from exc
+            failure = f"cannot reach the Dask scheduler at {address}: {exc}"
         except Exception as exc:  # something else answers there: its bytes read as a huge message length...
-            raise SchedulerError(f"what answers at {address} is not a Dask scheduler "
-                                 f"({type(exc).__name__}: {exc})") from exc
+            failure = f"what answers at {address} is not a Dask scheduler ({type(exc).__name__}: {exc})"
+        if failure is not None:
+            # The half-made Client closes itself when it is garbage-collected; left to chance,
+            # that can happen inside another Client's start and deadlock it (seen in the test
+            # suite): collect it now, with the traceback that held it gone.
+            gc.collect()
+            raise SchedulerError(failure)
         try:
             try:
                 client.wait_for_workers(1, timeout=WORKER_WAIT)
