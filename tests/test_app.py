@@ -202,3 +202,46 @@ def test_without_a_display_the_app_says_how_to_run_it(tmp_path):
 def tags_ready(probe: dict) -> bool:
     """The window is up and laid out (item positions are valid only after a few frames)."""
     return probe.get("frame", 0) >= 10 and "draw_canvas" in probe.get("rects", {})
+
+
+def test_teach_then_adapt_swaps_in_the_adapted_model_and_keeps_the_original(app_factory, tmp_path, monkeypatch):
+    """Teach the drawing's right label with the "that was a" buttons, press Adapt: the model is
+    adapted in the background while the app keeps rendering, saved beside the original and
+    swapped in; the original stays in the list (the undo)."""
+    import numpy as np
+
+    from workbench.live.log import PredictionLog
+    from workbench.store import models_dir
+
+    models = tmp_path / "models"
+    models.mkdir()
+    for path in models_dir().glob("logreg*"):  # a copy: adapting writes beside the model
+        shutil.copy(path, models)
+    monkeypatch.setenv("WORKBENCH_MODELS", str(models))
+    app = app_factory("--model", "logreg", "--camera", "7")
+    with PredictionLog(app.log_path) as log:  # earlier corrections of this user
+        image = np.zeros((28, 28), np.uint8)
+        image[4:24, 12:16] = 255
+        for _ in range(8):
+            log.correct(log.add("draw", "logreg", "0" * 64, 1, 0.9, np.full(10, 0.1), 1.0, image), 7)
+    probe = app.wait_for(lambda p: tags_ready(p) and "log_adapt" in p["rects"], what="the window")
+    draw_one(app, probe["rects"]["draw_canvas"])
+    probe = app.wait_for(lambda p: p["log_records"] == 9, what="the drawing logged")
+    assert probe["top_classes"].startswith("top three: 1 ")
+    app.click(probe["rects"]["draw_teach_7"])
+    probe = app.wait_for(lambda p: "9 corrections" in p["teach_status"], what="the correction stored")
+    with sqlite3.connect(app.log_path) as db:
+        assert db.execute("SELECT corrected_label FROM predictions ORDER BY id DESC LIMIT 1").fetchone() == (7,)
+    app.click(probe["rects"]["log_tab"])
+    probe = app.wait_for(lambda p: p["rects"]["log_adapt"][2] > 0, what="the Log tab")
+    app.click(probe["rects"]["log_adapt"])
+    frame = app.wait_for(lambda p: "adapting" in (p["adapt_status"] or ""), what="adapting")["frame"]
+    probe = app.wait_for(lambda p: p["model"] == "logreg-adapted", timeout=240, what="the adapted model in use")
+    assert probe["frame"] > frame + 10  # the window kept rendering while it adapted
+    assert "now in use" in probe["adapt_status"]
+    probe = app.wait_for(lambda p: "model_use_logreg-adapted" in p["rects"], what="the new model listed")
+    assert "model_use_logreg" in probe["rects"]  # the original stays, to go back to
+    meta = json.loads((models / "logreg-adapted.json").read_text())
+    assert meta["adapted_from"]["name"] == "logreg" and meta["adaptation"]["corrections"]["used"] == 7
+    app.screenshot("app-adapted")
+    assert app.quit() == 0

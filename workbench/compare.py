@@ -32,6 +32,7 @@ from workbench.data import dataset_checksum, load_mnist
 from workbench.distributed import cluster
 from workbench.evaluate import _cpu_name, _fit_fold, cv_splits
 from workbench.progress import Progress
+from workbench.refuse import non_digit_sample, refused
 from workbench.registry import get_pipeline, list_pipelines
 
 
@@ -51,13 +52,14 @@ class Settings:
     learning_sizes: tuple[int, ...] = (1000, 2500, 5000, 10_000)
     robustness_subset: int = 2000
     latency_calls: int = 300
+    non_digits: int = 250  # of each kind (workbench.refuse.non_digit_sample)
     random_state: int = 0
 
 
 FULL = Settings()
 #: ``--quick``: stratified subsets small enough for every pipeline to finish in minutes.
 QUICK = Settings(folds=3, cv_subset=2000, train_subset=5000, test_subset=2000,
-                 learning_sizes=(500, 1000, 2000), robustness_subset=500, latency_calls=100)
+                 learning_sizes=(500, 1000, 2000), robustness_subset=500, latency_calls=100, non_digits=100)
 
 
 @dataclass
@@ -112,8 +114,10 @@ def _latency(model, X, calls: int) -> tuple[float, float]:
     return float(p50), float(p95)
 
 
-def _assess(model, model_key, X_test, y_test, X_rob, y_rob, corruptions, latency_calls, random_state) -> dict:
-    """Test predictions, batch and single-image speed, size, and accuracy under corruptions.
+def _assess(model, model_key, X_test, y_test, X_rob, y_rob, corruptions, latency_calls, random_state,
+            X_non) -> dict:
+    """Test predictions, batch and single-image speed, size, accuracy under corruptions, and
+    probabilities on the non-digits ``X_non``.
 
     ``model`` is not part of the cache key (hashing a fitted model is slow); ``model_key``
     identifies it (the hash of what it was fitted on, or a saved model's SHA-256).
@@ -130,7 +134,8 @@ def _assess(model, model_key, X_test, y_test, X_rob, y_rob, corruptions, latency
             robustness.append({"kind": kind, "level": level, "accuracy": accuracy_score(y_rob, pred)})
     return {"proba": proba.astype(np.float32), "classes": classes, "pred": classes[proba.argmax(axis=1)],
             "predict_seconds": predict_seconds, "latency_p50_ms": p50, "latency_p95_ms": p95,
-            "size_bytes": _model_bytes(model), "robustness": robustness}
+            "size_bytes": _model_bytes(model), "robustness": robustness,
+            "proba_non_digits": np.asarray(model.predict_proba(X_non), np.float32)}
 
 
 def _saved_model(name: str, pipe, train_checksum: str) -> dict | None:
@@ -163,8 +168,9 @@ def _run(cache_dir: str | None, kind: str, name: str, *task) -> tuple:
         func, args = memory.cache(_learning_point), (pipe, X, y, X_test, y_test)
         return (kind, name, size), *_call(func, args)
     # final: fit (or load the saved model), then assess; the user's corrections are not cached
-    pipe, X, y, saved, X_test, y_test, X_rob, y_rob, corruptions, latency_calls, random_state, X_user, y_user = task
-    assess_args = (X_test, y_test, X_rob, y_rob, corruptions, latency_calls, random_state)
+    (pipe, X, y, saved, X_test, y_test, X_rob, y_rob, corruptions, latency_calls, random_state, X_non,
+     X_user, y_user) = task
+    assess_args = (X_test, y_test, X_rob, y_rob, corruptions, latency_calls, random_state, X_non)
     cached = True
     if saved is not None:
         from workbench.store import load_model
@@ -253,6 +259,7 @@ def compare(
     X_test, y_test = load_mnist("test", subset=s.test_subset, random_state=s.random_state, path=data_path)
     X_rob, y_rob = load_mnist("test", subset=s.robustness_subset, random_state=s.random_state, path=data_path)
     X_user, y_user = _user_corrections(log_path)
+    X_non, _ = non_digit_sample(s.non_digits, s.random_state + 1)
     train_checksum = dataset_checksum(X_train, y_train)
     sizes = [n for n in s.learning_sizes if n < len(y_train)]
     learning_data = {n: load_mnist("train", subset=n, random_state=s.random_state, path=data_path) for n in sizes}
@@ -262,13 +269,14 @@ def compare(
     for name, pipe in pipes.items():  # the expensive final fits first, so that workers stay busy
         saved = _saved_model(name, pipe, train_checksum)
         tasks.append(("final", name, clone(pipe), X_train, y_train, saved, X_test, y_test, X_rob, y_rob,
-                      CORRUPTIONS, s.latency_calls, s.random_state, X_user, y_user))
+                      CORRUPTIONS, s.latency_calls, s.random_state, X_non, X_user, y_user))
     for name, pipe in pipes.items():
         tasks += [("cv", name, k, clone(pipe), X_cv, y_cv, tr, te) for k, (tr, te) in enumerate(splits)]
         tasks += [("learning", name, n, clone(pipe), *learning_data[n], X_test, y_test) for n in sizes]
 
     cache = str(Path(cache_dir).resolve()) if cache_dir is not None else None
-    arrays = [X_cv, y_cv, X_train, y_train, X_test, y_test, X_rob, y_rob, *itertools.chain(*learning_data.values())]
+    arrays = [X_cv, y_cv, X_train, y_train, X_test, y_test, X_rob, y_rob, X_non,
+              *itertools.chain(*learning_data.values())]
     results, n_cached = {}, 0
     with cluster(scheduler, scatter=arrays), Progress(len(tasks), "compare", enabled=progress) as bar:
         outcomes = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(delayed(_run)(cache, *t) for t in tasks)
@@ -279,6 +287,7 @@ def compare(
 
     cv = pd.DataFrame([results[("cv", name, k)] for name in names for k in range(s.folds)])
     final = {name: results[("final", name, None)] for name in names}
+    _refusals(final, X_test, X_non)
     learning = pd.DataFrame(
         [{"pipeline": name, **results[("learning", name, n)]} for name in names for n in sizes]
         + [{"pipeline": name, "n_train": len(y_train), "accuracy": accuracy_score(y_test, final[name]["pred"]),
@@ -294,6 +303,24 @@ def compare(
     return Comparison(names, s, cv.sort_values(["pipeline", "fold"], ignore_index=True), final,
                       learning.sort_values(["pipeline", "n_train"], ignore_index=True), robustness, user,
                       X_test, y_test, environment)
+
+
+def _refusals(final: dict, X_test, X_non) -> None:
+    """Each pipeline's share of non-digits refused and of test digits refused, as the app
+    refuses: the shipped digit gate (when there is one) or the model unsure."""
+    from workbench.live.predictor import DEFAULT_THRESHOLD
+    from workbench.refuse import digit_score, load_gate
+
+    gate = load_gate()
+    gate_test, gate_non = np.zeros(len(X_test), bool), np.zeros(len(X_non), bool)
+    if gate is not None:  # the canvas's threshold: the non-digits are drawings
+        gate_test = digit_score(gate[0], X_test) < gate[1]
+        gate_non = digit_score(gate[0], X_non) < gate[1]
+    for result in final.values():
+        non_digits = refused(result.pop("proba_non_digits"), gate_non, DEFAULT_THRESHOLD)
+        result["refuses_non_digits"] = float(non_digits.mean())
+        result["refuses_digits"] = float(refused(result["proba"], gate_test, DEFAULT_THRESHOLD).mean())
+        result["digit_gate"] = gate is not None
 
 
 def _environment(settings, command, started, wall, n_cached, n_tasks, checksums) -> dict:

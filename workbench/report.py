@@ -44,6 +44,8 @@ def leaderboard(c: Comparison) -> pd.DataFrame:
             "latency_p95_ms": f["latency_p95_ms"],
             "size_mb": f["size_bytes"] / 1e6,
             "ece": expected_calibration_error(c.y_test, f["proba"], f["classes"]),
+            "refuses_non_digits": f.get("refuses_non_digits", np.nan),
+            "refuses_digits": f.get("refuses_digits", np.nan),
         })
     return pd.DataFrame(rows).sort_values(["test_accuracy", "cv_accuracy_mean"], ascending=False, ignore_index=True)
 
@@ -393,6 +395,8 @@ def format_leaderboard(board: pd.DataFrame) -> pd.DataFrame:
                                    for a, b in zip(board.latency_p50_ms, board.latency_p95_ms, strict=True)],
         "size (MB)": board.size_mb.map(lambda s: f"{s:.2f}"),
         "ECE": board.ece.map(_pct),
+        "refuses non-digits / digits": [f"{_pct(a)} / {_pct(b)}" for a, b in
+                                        zip(board.refuses_non_digits, board.refuses_digits, strict=True)],
     })
 
 

@@ -41,7 +41,9 @@ def _write_probe(path: Path, state, rendered: int) -> None:
 
     import dearpygui.dearpygui as dpg
 
-    items = [tags.CANVAS, tags.COMPARE, tags.CAMERA_OPEN] + [tags.MODEL_USE_PREFIX + m["name"] for m in state.models]
+    items = [tags.CANVAS, tags.COMPARE, tags.CAMERA_OPEN, tags.LOG_TAB, tags.ADAPT, tags.SALIENCY_TOGGLE]
+    items += [f"{tags.TEACH_PREFIX}{digit}" for digit in range(10)]
+    items += [tags.MODEL_USE_PREFIX + m["name"] for m in state.models]
     rects = {}
     for item in items:
         if dpg.does_item_exist(item):
@@ -55,6 +57,9 @@ def _write_probe(path: Path, state, rendered: int) -> None:
         "model_status": dpg.get_value(tags.MODEL_STATUS),
         "draw_result": dpg.get_value(tags.DRAW_RESULT),
         "draw_text": state.draw_reading.text if state.draw_reading is not None else "",
+        "top_classes": dpg.get_value(tags.TOP_CLASSES),
+        "teach_status": dpg.get_value(tags.TEACH_STATUS),
+        "adapt_status": dpg.get_value(tags.ADAPT_STATUS) if dpg.does_item_exist(tags.ADAPT_STATUS) else None,
         "camera_status": dpg.get_value(tags.CAMERA_STATUS),
         "camera_text": camera.reading.text if camera is not None and camera.reading is not None else None,
         "camera_frames": camera.frame_number if camera is not None else 0,
@@ -103,7 +108,7 @@ def run(model: str = "cnn", camera: str | None = "demo", log_path: str | None = 
                     with dpg.tab_bar():
                         with dpg.tab(label="Models"):
                             model_panel.build(state)
-                        with dpg.tab(label="Log"):
+                        with dpg.tab(label="Log", tag=tags.LOG_TAB):
                             log_panel.build(state)
                 with dpg.child_window(width=-1, height=-1, border=False):
                     with dpg.collapsing_header(label="Camera", default_open=True):
@@ -133,6 +138,8 @@ def run(model: str = "cnn", camera: str | None = "demo", log_path: str | None = 
             dpg.render_dearpygui_frame()
             rendered += 1
     finally:
+        if state.adapting is not None:  # a process that exits while XLA runs in a thread aborts
+            state.adapting.exception(timeout=600)
         camera_panel.close(state)
         model_panel.close()
         predictor.close()

@@ -32,11 +32,16 @@ class AppState:
     brush: int = 18
     drawing: bool = False
     draw_reading: Reading | None = None
+    draw_record: int | None = None  # the log's record of the last drawing read (what Teach corrects)
+    show_saliency: bool = False
     # Models: what the model panel lists, a swap under way, the "compare all" answers.
     models: list[dict] = field(default_factory=list)
     pending_swap: Future | None = None
     model_message: str | None = None  # why the last swap failed
     log_rows_shown: int = -1
+    # Adapting the active model to the log's corrections (in a background thread).
+    adapting: Future | None = None
+    adapt_status: str = ""
 
     def canvas_image(self) -> np.ndarray:
         """The drawing as a white-on-black uint8 image, rendered from the strokes."""

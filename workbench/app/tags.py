@@ -6,6 +6,7 @@ WINDOW = "main_window"
 # Textures
 TEXTURES = "texture_registry"
 PREVIEW_TEXTURE = "preview_texture"
+SALIENCY_TEXTURE = "saliency_texture"
 CAMERA_TEXTURE = "camera_texture"
 
 # Draw panel
@@ -18,6 +19,11 @@ UNDO = "draw_undo"
 DRAW_RESULT = "draw_result"
 PREVIEW = "draw_preview"
 PROBABILITY_BARS = [f"draw_probability_{digit}" for digit in range(10)]
+TOP_CLASSES = "draw_top_classes"
+SALIENCY_TOGGLE = "draw_saliency_toggle"
+SALIENCY = "draw_saliency"
+TEACH_PREFIX = "draw_teach_"  # + digit: "that was a <digit>" buttons
+TEACH_STATUS = "draw_teach_status"
 
 # Camera panel
 CAMERA_IMAGE = "camera_image"
@@ -36,6 +42,7 @@ COMPARE = "model_compare"
 COMPARE_TABLE = "model_compare_table"
 
 # Log panel
+LOG_TAB = "log_tab"
 LOG_TABLE = "log_table"
 LOG_STATUS = "log_status"
 LOG_RECORD = "log_record"
@@ -43,3 +50,5 @@ LOG_LABEL = "log_label"
 LOG_CORRECT = "log_correct"
 LOG_EXPORT_PATH = "log_export_path"
 LOG_EXPORT = "log_export"
+ADAPT = "log_adapt"
+ADAPT_STATUS = "log_adapt_status"

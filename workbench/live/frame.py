@@ -399,10 +399,12 @@ class Digit:
     confidence: float
     probabilities: np.ndarray = field(repr=False)
     image: np.ndarray = field(repr=False)
+    refused: bool = False  # the digit gate says it is not a digit (see workbench.refuse)
 
     @property
     def text(self) -> str:
-        return "?" if self.label is None else str(self.label)
+        """The label; ``?`` when the model is unsure; nothing when it is not a digit."""
+        return "" if self.refused else "?" if self.label is None else str(self.label)
 
 
 @dataclass(frozen=True)
@@ -423,6 +425,7 @@ class Reading:
         return {
             "text": self.text,
             "digits": [
-                {"label": d.label, "confidence": round(d.confidence, 4), "box": list(d.box)} for d in self.digits
+                {"label": d.label, "confidence": round(d.confidence, 4), "box": list(d.box),
+                 **({"refused": "not a digit"} if d.refused else {})} for d in self.digits
             ],
         }

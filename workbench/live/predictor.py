@@ -61,6 +61,13 @@ class Predictor:
         The models folder (default: the project's ``models/``).
     threshold : float, default=0.7
         Below this confidence a digit is reported as unsure (label None, shown as ``?``).
+    gate : bool or (pipeline, threshold, threshold in photos), default=True
+        Refuse what is not a digit (letters, scribbles, stray marks) whatever the model says:
+        True uses the digit gate saved in the models folder (:mod:`workbench.refuse`) when there
+        is one; False reads everything as a digit. A refused digit has label None and
+        ``refused`` set, and is left out of the reading's text. Digits cut out of a photo are
+        refused at the gate's stricter threshold for photos (a page is right only when every
+        digit of it is kept).
 
     Examples
     --------
@@ -70,12 +77,18 @@ class Predictor:
     """
 
     def __init__(
-        self, model: str | Path | ActiveModel = "cnn", *, directory=None, threshold: float = DEFAULT_THRESHOLD
+        self, model: str | Path | ActiveModel = "cnn", *, directory=None, threshold: float = DEFAULT_THRESHOLD,
+        gate=True,
     ):
         if not 0 <= threshold <= 1:
             raise ValueError(f"threshold must be in [0, 1], got {threshold!r}")
         self.directory = directory
         self.threshold = threshold
+        if gate is True:
+            from workbench.refuse import load_gate
+
+            gate = load_gate(directory)
+        self.gate = gate or None
         self.active = model if isinstance(model, ActiveModel) else load_active(model, directory)
         self.last_error: str | None = None
         self.latencies: deque[float] = deque(maxlen=1000)  # seconds per predict call, newest last
@@ -116,24 +129,31 @@ class Predictor:
         self.latencies.append(time.perf_counter() - start)
         return proba
 
-    def _read(self, boxes, images, start) -> Reading:
+    def _read(self, boxes, images, start, *, photo: bool = False) -> Reading:
         active = self.active
         digits = []
         if images:
-            proba = self.predict_proba(np.stack(images), active)
+            batch = np.stack(images)
+            proba = self.predict_proba(batch, active)
             classes = active.pipeline.classes_
-            for box, image, p in zip(boxes, images, proba, strict=True):
+            refused = np.zeros(len(batch), bool)
+            if self.gate is not None:
+                from workbench.refuse import digit_score
+
+                gate, threshold, photo_threshold = self.gate
+                refused = digit_score(gate, batch) < (photo_threshold if photo else threshold)
+            for box, image, p, no in zip(boxes, images, proba, refused, strict=True):
                 best = int(np.argmax(p))
-                sure = p[best] >= self.threshold
+                sure = p[best] >= self.threshold and not no
                 label = int(classes[best]) if sure else None
-                digits.append(Digit(tuple(box), label, float(p[best]), p, image))
+                digits.append(Digit(tuple(box), label, float(p[best]), p, image, refused=bool(no)))
         return Reading(digits, active.name, active.sha256, time.perf_counter() - start)
 
     def read_frame(self, frame) -> Reading:
         """Read every digit of a photo or camera frame (see :func:`find_digits`)."""
         start = time.perf_counter()
         found = find_digits(frame)
-        return self._read([c.box for c in found], [c.image for c in found], start)
+        return self._read([c.box for c in found], [c.image for c in found], start, photo=True)
 
     def read_canvas(self, canvas) -> Reading:
         """Read a drawing of one digit; an empty canvas gives a reading with no digits."""

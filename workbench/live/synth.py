@@ -404,6 +404,31 @@ def typed(text: str, rng: np.random.Generator, *, fonts: list[str], canvas_size=
     return _on_canvas(glyph, rng, canvas_size)
 
 
+def traced(text: str, rng: np.random.Generator, *, fonts: list[str], canvas_size=(280, 280)) -> np.ndarray:
+    """``text`` in one of OpenCV's stroke ``fonts`` (:data:`HAND_FONTS`), re-traced with a round
+    brush as :func:`redraw` traces a digit: handwriting-like, white on black."""
+    font = str(rng.choice(fonts))
+    glyph = cv2.resize(_glyph(text, font, 40, 1.0), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
+    small = np.zeros((28, 28), np.uint8)
+    g = glyph[:24, :24]
+    small[2 : 2 + g.shape[0], 2 : 2 + g.shape[1]] = g
+    return redraw(small, rng, canvas_size=canvas_size, invert=False)
+
+
+def straight_one(rng: np.random.Generator, canvas_size=(280, 280)) -> np.ndarray:
+    """A 1 as a mouse draws it: one straight stroke, up to 20 degrees off vertical (exactly
+    vertical a third of the time, as a steady hand draws it), any brush, length and place;
+    white on black."""
+    ch, cw = canvas_size
+    length = rng.uniform(0.2, 0.85) * ch
+    angle = np.deg2rad(rng.uniform(-20, 20) if rng.random() < 2 / 3 else 0.0)
+    x, y = rng.uniform(0.2 * cw, 0.8 * cw), rng.uniform(0.05 * ch, ch - length * np.cos(angle) - 0.05 * ch)
+    end = (int(x + length * np.sin(angle)), int(y + length * np.cos(angle)))
+    canvas = np.zeros(canvas_size, np.uint8)
+    cv2.line(canvas, (int(x), int(y)), end, 255, int(rng.integers(3, max(4, int(0.14 * length)))), cv2.LINE_AA)
+    return canvas
+
+
 def non_digit(kind: str, rng: np.random.Generator, *, fonts: list[str] | None = None,
               canvas_size: tuple[int, int] = (280, 280)) -> tuple[np.ndarray, str]:
     """A drawing that is not a digit, white on black, and what it is:
@@ -423,12 +448,7 @@ def non_digit(kind: str, rng: np.random.Generator, *, fonts: list[str] | None = 
         return typed(letter, rng, fonts=fonts or font_names(), canvas_size=canvas_size), letter
     if kind == "handwritten letter":
         letter = LETTERS[int(rng.integers(len(LETTERS)))]
-        font = str(rng.choice(fonts or list(HAND_FONTS)))
-        glyph = cv2.resize(_glyph(letter, font, 40, 1.0), None, fx=0.5, fy=0.5, interpolation=cv2.INTER_AREA)
-        small = np.zeros((28, 28), np.uint8)
-        g = glyph[:24, :24]
-        small[2 : 2 + g.shape[0], 2 : 2 + g.shape[1]] = g
-        return redraw(small, rng, canvas_size=canvas_size, invert=False), letter
+        return traced(letter, rng, fonts=fonts or list(HAND_FONTS), canvas_size=canvas_size), letter
     canvas = np.zeros(canvas_size, np.uint8)
     brush = int(rng.integers(3, 25))
     if kind == "scribble":

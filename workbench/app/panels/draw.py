@@ -1,4 +1,6 @@
-"""Draw panel: a mouse canvas read live, the 28x28 image the model sees, ten probability bars."""
+"""Draw panel: a mouse canvas read live, the 28x28 image the model sees, ten probability bars,
+the top three classes, the strokes the answer rests on (occlusion saliency, on request), and
+"that was a ..." buttons that store the right label of the drawing in the prediction log."""
 
 from __future__ import annotations
 
@@ -27,14 +29,69 @@ def build(state: AppState) -> None:
                                    max_value=60, width=120, callback=lambda _, value: setattr(state, "brush", value))
         with dpg.group():
             dpg.add_text("", tag=tags.DRAW_RESULT)
-            dpg.add_text("what the model sees (28x28):")
-            dpg.add_image(tags.PREVIEW_TEXTURE, width=PREVIEW_SIDE, height=PREVIEW_SIDE, tag=tags.PREVIEW)
+            dpg.add_text("", tag=tags.TOP_CLASSES)
+            with dpg.group(horizontal=True):
+                with dpg.group():
+                    dpg.add_text("what the model sees:")
+                    dpg.add_image(tags.PREVIEW_TEXTURE, width=PREVIEW_SIDE, height=PREVIEW_SIDE, tag=tags.PREVIEW)
+                with dpg.group():
+                    dpg.add_checkbox(label="why?", tag=tags.SALIENCY_TOGGLE, default_value=state.show_saliency,
+                                     callback=lambda _, value: _toggle_saliency(state, value))
+                    dpg.add_image(tags.SALIENCY_TEXTURE, width=PREVIEW_SIDE, height=PREVIEW_SIDE, tag=tags.SALIENCY,
+                                  show=state.show_saliency)
             for digit, bar in enumerate(tags.PROBABILITY_BARS):
                 dpg.add_progress_bar(default_value=0.0, overlay=f"{digit}", width=PREVIEW_SIDE, height=14, tag=bar)
+            dpg.add_text("That was a:")
+            with dpg.group(horizontal=True):
+                for digit in range(10):
+                    dpg.add_button(label=str(digit), tag=f"{tags.TEACH_PREFIX}{digit}", width=22, user_data=digit,
+                                   callback=lambda sender, app_data, digit: teach(state, digit))
+            dpg.add_text("", tag=tags.TEACH_STATUS, wrap=300)
 
 
 def add_textures() -> None:
     dpg.add_dynamic_texture(28, 28, np.zeros(28 * 28 * 4, np.float32), tag=tags.PREVIEW_TEXTURE)
+    dpg.add_dynamic_texture(PREVIEW_SIDE, PREVIEW_SIDE, np.zeros(PREVIEW_SIDE * PREVIEW_SIDE * 4, np.float32),
+                            tag=tags.SALIENCY_TEXTURE)
+
+
+def teach(state: AppState, digit: int) -> None:
+    """Store ``digit`` as the right label of the last drawing read (its log record)."""
+    if state.log is None:
+        message = f"no prediction log to teach with: {state.log_error}"
+    elif state.draw_record is None:
+        message = "draw a digit first"
+    else:
+        try:
+            state.log.correct(state.draw_record, digit)
+            count = len(state.log.corrections()[1])
+            message = (f"record {state.draw_record} is a {digit}: {count} corrections in the log "
+                       "(Log tab: adapt the model to them)")
+        except (KeyError, ValueError) as exc:
+            message = str(exc.args[0] if exc.args else exc)
+    dpg.set_value(tags.TEACH_STATUS, message)
+    state.log_rows_shown = -1
+
+
+def _toggle_saliency(state: AppState, value: bool) -> None:
+    state.show_saliency = bool(value)
+    dpg.configure_item(tags.SALIENCY, show=state.show_saliency)
+    _show_saliency(state)
+
+
+def _show_saliency(state: AppState) -> None:
+    """The occlusion map of the current answer over what the model saw (when asked for)."""
+    if not state.show_saliency:
+        return
+    from workbench.explain import heat, saliency
+
+    rgb = np.zeros((PREVIEW_SIDE, PREVIEW_SIDE, 3), np.uint8)
+    reading = state.draw_reading
+    if reading is not None and reading.digits:
+        saliency_map, seen = saliency(state.predictor.active.pipeline, reading.digits[0].image)
+        rgb = heat(seen, saliency_map, PREVIEW_SIDE)
+    rgba = np.concatenate([rgb.astype(np.float32) / 255, np.ones((PREVIEW_SIDE, PREVIEW_SIDE, 1), np.float32)], 2)
+    dpg.set_value(tags.SALIENCY_TEXTURE, rgba.ravel())
 
 
 def clear(state: AppState) -> None:
@@ -96,18 +153,29 @@ def _read(state: AppState, *, log: bool) -> None:
         for cls, p in zip(classes, digit.probabilities, strict=True):
             if 0 <= int(cls) <= 9:
                 probabilities[int(cls)] = p
-        sure = f"{digit.label}   ({digit.confidence:.1%})" if digit.label is not None else (
-            f"unsure   (best {classes[int(np.argmax(digit.probabilities))]} at {digit.confidence:.0%})")
+        best = classes[int(np.argmax(digit.probabilities))]
+        sure = (f"not a digit   (the model would say {best})" if digit.refused
+                else f"{digit.label}   ({digit.confidence:.1%})" if digit.label is not None
+                else f"unsure   (best {best} at {digit.confidence:.0%})")
         dpg.set_value(tags.DRAW_RESULT, f"{sure}   model {reading.model}, {1000 * reading.seconds:.1f} ms")
+        from workbench.explain import top_classes
+
+        dpg.set_value(tags.TOP_CLASSES, "top three: " + ",  ".join(
+            f"{label} {p:.1%}" for label, p in top_classes(digit.probabilities, classes)))
         if log and state.log is not None:
             from workbench.live.log import LogError
 
             try:
-                state.log.add_reading(reading, "draw")
+                state.draw_record = state.log.add_reading(reading, "draw")[0]
             except LogError as exc:
                 state.log_error = str(exc)
+        if log:
+            _show_saliency(state)
     else:
         dpg.set_value(tags.DRAW_RESULT, "nothing drawn")
+        dpg.set_value(tags.TOP_CLASSES, "")
+        state.draw_record = None
+        _show_saliency(state)
     dpg.set_value(tags.PREVIEW_TEXTURE, cv2.cvtColor(preview, cv2.COLOR_GRAY2RGBA).ravel())
     for bar, p in zip(tags.PROBABILITY_BARS, probabilities, strict=True):
         dpg.set_value(bar, float(p))

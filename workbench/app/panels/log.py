@@ -1,4 +1,5 @@
-"""Log panel: the latest predictions; mark one as wrong with the right digit; export the log."""
+"""Log panel: the latest predictions; mark one as wrong with the right digit; export the log;
+adapt the active model to the corrections (in the background) and swap the adapted one in."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ def build(state: AppState) -> None:
                           min_clamped=True, max_clamped=True)
         dpg.add_button(label="Mark wrong", tag=tags.LOG_CORRECT, callback=lambda: correct(state))
     with dpg.group(horizontal=True):
+        dpg.add_button(label="Adapt the model to my corrections", tag=tags.ADAPT, callback=lambda: adapt(state))
+        dpg.add_text("", tag=tags.ADAPT_STATUS, wrap=380)
+    with dpg.group(horizontal=True):
         dpg.add_input_text(tag=tags.LOG_EXPORT_PATH, default_value="predictions.csv", width=220)
         dpg.add_button(label="Export (.csv or .parquet)", tag=tags.LOG_EXPORT, callback=lambda: export(state))
     with dpg.table(tag=tags.LOG_TABLE, header_row=True, policy=dpg.mvTable_SizingFixedFit, borders_innerH=True):
@@ -40,6 +44,37 @@ def correct(state: AppState) -> None:
     state.log_rows_shown = -1
 
 
+def adapt(state: AppState) -> None:
+    """Adapt the active model to the log's corrections in a background thread (the app keeps
+    running); the adapted model is saved beside it as ``<model>-adapted`` and made active.
+    The original stays in the model list: choosing it again is the undo."""
+    if state.log is None or (state.adapting is not None and not state.adapting.done()):
+        return
+    from concurrent.futures import ThreadPoolExecutor
+
+    from workbench.adapt import adapt_saved
+
+    model, directory, log_path = state.predictor.name, state.predictor.directory, state.log.path
+
+    def run():
+        def status(text):
+            state.adapt_status = text
+
+        path, report = adapt_saved(model, log=log_path, directory=directory, status=status,
+                                   command="workbench app: Adapt")
+        held = report["held_out_accuracy"]
+        mnist = report["mnist_test_accuracy"]
+        state.adapt_status = (f"{path.stem}: your held-out corrections {held['before']:.0%} -> {held['after']:.0%}, "
+                              f"MNIST {mnist['before']:.2%} -> {mnist['after']:.2%}; now in use")
+        state.pending_swap = state.predictor.swap(path.stem)
+        return path
+
+    executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="adapt")
+    state.adapt_status = f"adapting {model}..."
+    state.adapting = executor.submit(run)
+    executor.shutdown(wait=False)
+
+
 def export(state: AppState) -> None:
     if state.log is None:
         return
@@ -51,9 +86,22 @@ def export(state: AppState) -> None:
 
 
 def update(state: AppState) -> None:
-    """Refresh the table when records were added or corrected."""
+    """Show how the adaptation goes; refresh the table when records were added or corrected."""
     if state.log is None:
         return
+    if state.adapting is not None and state.adapting.done():
+        error = state.adapting.exception()
+        if error is not None:
+            state.adapt_status = f"adapting failed: {error}"
+        else:
+            from workbench.app.panels import models as model_panel
+
+            model_panel.refresh(state)
+        state.adapting = None
+    running = state.adapting is not None
+    dpg.configure_item(tags.ADAPT, enabled=not running, label="Adapting..." if running else
+                       "Adapt the model to my corrections")
+    dpg.set_value(tags.ADAPT_STATUS, state.adapt_status)
     count = len(state.log)
     if count == state.log_rows_shown:
         return

@@ -16,7 +16,7 @@ from workbench.live.predictor import ActiveModel, load_active
 _catalogue: dict[str, ActiveModel | str] = {}  # name -> loaded model, or why it failed
 _latency_ms: dict[str, float] = {}
 _lock = threading.Lock()
-_loader: threading.Thread | None = None
+_loaders: list[threading.Thread] = []
 
 
 def _load_all(names: list[str], directory) -> None:
@@ -41,48 +41,62 @@ def _load_all(names: list[str], directory) -> None:
 
 
 def build(state: AppState) -> None:
-    from workbench.store import list_models
 
-    state.models = list_models(state.predictor.directory)
     dpg.add_text("", tag=tags.MODEL_STATUS)
     with dpg.table(tag=tags.MODEL_TABLE, header_row=True, borders_innerH=True, borders_outerH=True,
                    borders_innerV=True, borders_outerV=True, policy=dpg.mvTable_SizingFixedFit):
         for label in ("model", "pipeline", "test accuracy", "1-image latency", "size", ""):
             dpg.add_table_column(label=label)
-        for meta in state.models:
-            name = meta["name"]
-            with dpg.table_row():
-                dpg.add_text(name)
-                if "error" in meta:  # listed, with why, but not usable
-                    dpg.add_text("unreadable")
-                    why = meta["error"].partition(f"{name}.json")[2].lstrip(": ") or meta["error"]
-                    with dpg.tooltip(dpg.add_text(why[:34] + ("..." if len(why) > 34 else ""))):
-                        dpg.add_text(meta["error"], wrap=600)
-                    continue
-                dpg.add_text(meta.get("pipeline", "?"))
-                accuracy = meta.get("test", {}).get("accuracy")
-                dpg.add_text(f"{accuracy:.2%}" if accuracy is not None else "-")
-                dpg.add_text("measuring...", tag=f"model_latency_{name}")
-                dpg.add_text(f"{meta.get('file_bytes', 0) / 1e6:.1f} MB")
-                # DearPyGui passes (sender, app_data, user_data): the name travels as user_data.
-                dpg.add_button(label="use", tag=tags.MODEL_USE_PREFIX + name, user_data=name,
-                               callback=lambda sender, app_data, name: use(state, name))
     dpg.add_button(label="Compare all models on the drawing", tag=tags.COMPARE, callback=lambda: compare(state))
     with dpg.table(tag=tags.COMPARE_TABLE, header_row=True, policy=dpg.mvTable_SizingFixedFit):
         for label in ("model", "answer", "confidence"):
             dpg.add_table_column(label=label)
-    names = [m["name"] for m in state.models if "error" not in m]
-    global _loader
-    _loader = threading.Thread(target=_load_all, args=(names, state.predictor.directory), daemon=True,
-                               name="model-catalogue")
-    _loader.start()
+    refresh(state)
+
+
+def refresh(state: AppState) -> None:
+    """List the saved models again (a model saved while the app runs, e.g. an adapted one,
+    appears) and load the new ones in the background for "compare all"."""
+    from workbench.store import list_models
+
+    state.models = list_models(state.predictor.directory)
+    dpg.delete_item(tags.MODEL_TABLE, children_only=True, slot=1)
+    for meta in state.models:
+        name = meta["name"]
+        with dpg.table_row(parent=tags.MODEL_TABLE):
+            dpg.add_text(name)
+            if "error" in meta:  # listed, with why, but not usable
+                dpg.add_text("unreadable")
+                why = meta["error"].partition(f"{name}.json")[2].lstrip(": ") or meta["error"]
+                with dpg.tooltip(dpg.add_text(why[:34] + ("..." if len(why) > 34 else ""))):
+                    dpg.add_text(meta["error"], wrap=600)
+                continue
+            dpg.add_text(meta.get("pipeline", "?"))
+            accuracy = meta.get("test", {}).get("accuracy")
+            dpg.add_text(f"{accuracy:.2%}" if accuracy is not None else "-")
+            dpg.add_text("measuring...", tag=f"model_latency_{name}")
+            dpg.add_text(f"{meta.get('file_bytes', 0) / 1e6:.1f} MB")
+            # DearPyGui passes (sender, app_data, user_data): the name travels as user_data.
+            dpg.add_button(label="use", tag=tags.MODEL_USE_PREFIX + name, user_data=name,
+                           callback=lambda sender, app_data, name: use(state, name))
+
+    def stale(meta):  # not loaded yet, or saved again since (an adapted model adapted again)
+        loaded = _catalogue.get(meta["name"])
+        return not isinstance(loaded, ActiveModel) or loaded.sha256 != meta.get("sha256")
+
+    with _lock:
+        names = [m["name"] for m in state.models if "error" not in m and stale(m)]
+    loader = threading.Thread(target=_load_all, args=(names, state.predictor.directory), daemon=True,
+                              name="model-catalogue")
+    _loaders.append(loader)
+    loader.start()
 
 
 def close() -> None:
     """Wait for the background loading to finish: a process that exits while XLA compiles in
     another thread aborts."""
-    if _loader is not None:
-        _loader.join(timeout=120)
+    for loader in _loaders:
+        loader.join(timeout=120)
 
 
 def use(state: AppState, name: str) -> None:
