@@ -117,7 +117,8 @@ def test_frame_reader_keeps_its_contract_on_any_frame(spec, logreg_predictor):
     for digit in reading.digits:
         assert 0 <= digit.confidence <= 1 and np.isclose(digit.probabilities.sum(), 1, atol=1e-4)
         assert digit.label is None or (0 <= digit.label <= 9 and digit.confidence >= logreg_predictor.threshold)
-    assert len(reading.text) == len(reading.digits)
+    assert len(reading.text) == sum(not digit.refused for digit in reading.digits)  # one character per digit kept
+    assert all(digit.label is None for digit in reading.digits if digit.refused)
 
 
 def _png(seed):

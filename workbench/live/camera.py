@@ -42,10 +42,13 @@ class CameraState:
 
 def annotate(frame: np.ndarray, reading: Reading) -> np.ndarray:
     """A copy of ``frame`` with each digit's box, label and confidence drawn on it (unsure
-    digits in orange with ``?``) and the number read at the top."""
+    digits in orange with ``?``; what the digit gate refused, not at all) and the number read
+    at the top."""
     out = frame.copy()
     scale = max(out.shape[:2]) / 640
     for digit in reading.digits:
+        if digit.refused:
+            continue
         x, y, w, h = digit.box
         colour = (60, 200, 60) if digit.label is not None else (0, 160, 255)
         cv2.rectangle(out, (x, y), (x + w, y + h), colour, max(1, round(2 * scale)))

@@ -418,7 +418,7 @@ class Reading:
 
     @property
     def text(self) -> str:
-        """The labels in reading order, unsure digits as ``?``."""
+        """The labels in reading order, unsure digits as ``?``; refused ones (not digits) left out."""
         return "".join(d.text for d in self.digits)
 
     def to_json(self) -> dict:
