@@ -232,8 +232,16 @@ def test_teach_then_adapt_swaps_in_the_adapted_model_and_keeps_the_original(app_
     probe = app.wait_for(lambda p: "9 corrections" in p["teach_status"], what="the correction stored")
     with sqlite3.connect(app.log_path) as db:
         assert db.execute("SELECT corrected_label FROM predictions ORDER BY id DESC LIMIT 1").fetchone() == (7,)
-    app.click(probe["rects"]["log_tab"])
-    probe = app.wait_for(lambda p: p["rects"]["log_adapt"][2] > 0, what="the Log tab")
+    # The status line under the buttons moves what is below it: click where the tab is once
+    # the layout has settled (rects lag a frame behind), and again if the first click missed.
+    for _ in range(3):
+        settled = app.wait_for(lambda p, frame=probe["frame"]: p["frame"] >= frame + 10, what="a few frames")
+        app.click(settled["rects"]["log_tab"])
+        try:
+            probe = app.wait_for(lambda p: p["rects"]["log_adapt"][2] > 0, timeout=10, what="the Log tab")
+            break
+        except AssertionError:
+            probe = app.probe()
     app.click(probe["rects"]["log_adapt"])
     frame = app.wait_for(lambda p: "adapting" in (p["adapt_status"] or ""), what="adapting")["frame"]
     probe = app.wait_for(lambda p: p["model"] == "logreg-adapted", timeout=240, what="the adapted model in use")
