@@ -113,9 +113,9 @@ def adapt(pipeline, X, y, *, X_train, y_train, repeats: int = 20, replay: int = 
     X_all = np.concatenate([X_train[picked], X_train[near], np.repeat(X, repeats, axis=0)])
     y_all = np.concatenate([y_train[picked], y_train[near], np.repeat(y, repeats)])
     adapted = copy.deepcopy(pipeline)  # the weights come along (clone would drop them)
-    front = adapted[:-1] if hasattr(adapted, "steps") else None
-    clf = adapted[-1] if front is not None else adapted
-    images = front.transform(X_all) if front is not None and len(front) else X_all
+    clf = _network(adapted)
+    front = adapted[:-1] if hasattr(adapted, "steps") and len(adapted) > 1 else None
+    images = front.transform(X_all) if front is not None else X_all
     clf.set_params(warm_start=True, epochs=epochs, learning_rate=learning_rate, lr_schedule="cosine",
                    random_state=random_state, verbose=0)
     clf.fit(images, y_all)
@@ -134,21 +134,26 @@ def adapt_from_log(pipeline, X, y, *, X_train, y_train, X_test, y_test, holdout:
     ``options`` go to :func:`adapt`.
 
     Returns the adapted pipeline and a report: how many corrections were used and held out,
-    accuracy before/after on the held-out corrections and on the MNIST test split, seconds.
+    accuracy before/after on the held-out corrections and on the MNIST test split, seconds, and
+    under ``"test"`` the adapted model's :func:`workbench.evaluate.score` on the test split.
     """
+    from workbench.evaluate import score
+
     X_fit, y_fit, X_held, y_held = split_corrections(X, y, holdout=holdout, random_state=random_state)
     start = time.perf_counter()
     adapted = adapt(pipeline, X_fit, y_fit, X_train=X_train, y_train=y_train, random_state=random_state,
                     **options)
     seconds = time.perf_counter() - start
+    test = score(adapted, X_test, y_test)  # the adapted model predicts the test split once
     report = {
         "corrections": {"used": int(len(y_fit)), "held_out": int(len(y_held)),
                         "labels": {str(k): int(v) for k, v in zip(*np.unique(y, return_counts=True), strict=True)}},
         "method": "fine-tuning with MNIST replay" if _network(pipeline) is not None else "refit on MNIST + corrections",
         "held_out_accuracy": {"before": accuracy(pipeline, X_held, y_held), "after": accuracy(adapted, X_held, y_held)},
-        "mnist_test_accuracy": {"before": accuracy(pipeline, X_test, y_test),
-                                "after": accuracy(adapted, X_test, y_test), "n": int(len(y_test))},
+        "mnist_test_accuracy": {"before": accuracy(pipeline, X_test, y_test), "after": test["accuracy"],
+                                "n": test["n"]},
         "adapt_seconds": round(seconds, 1),
+        "test": test,
     }
     return adapted, report
 
@@ -176,7 +181,6 @@ def adapt_saved(model: str | Path, *, log: str | Path | None = None, name: str |
     ``"adaptation"``).
     """
     from workbench.data import load_mnist
-    from workbench.evaluate import score
     from workbench.live.log import PredictionLog
     from workbench.store import check_model_name, load_model_file, resolve_model, save_model, sha256_file
 
@@ -198,13 +202,14 @@ def adapt_saved(model: str | Path, *, log: str | Path | None = None, name: str |
            f"on {len(y)} corrections...")
     adapted, report = adapt_from_log(pipeline, X, y, X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test)
     status("saving")
+    test = report.pop("test")  # the metadata's own "test", as every saved model has
     metadata = {
         "pipeline": meta.get("pipeline", "?"),
         "params": meta.get("params", {}),
         "adapted_from": {"name": old_name, "sha256": meta.get("sha256") or sha256_file(path), "log": str(log_path)},
         "adaptation": report,
         "training_data": {**meta.get("training_data", {}), "corrections": report["corrections"]["used"]},
-        "test": score(adapted, X_test, y_test),
+        "test": test,
         "fit_seconds": report["adapt_seconds"],
         "command": command or f"adapt_saved({str(model)!r})",
     }

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -72,6 +73,11 @@ def fonts_split() -> tuple[list[str], list[str]]:
 #: Handwriting-like letters: the gate learns from two stroke fonts; the script font is kept to
 #: measure it on a hand it never saw.
 HAND_TRAIN, HAND_MEASURE = ["hershey-simplex", "hershey-italic"], ["hershey-script-simplex"]
+
+
+def _measure_fonts() -> dict[str, list[str] | None]:
+    """The fonts each kind of non-digit is drawn in to measure the gate: none it was trained on."""
+    return {"letter": fonts_split()[1], "handwritten letter": HAND_MEASURE, "scribble": None, "marks": None}
 
 
 def _printed_digits(n: int, seed: int, fonts: list[str]) -> np.ndarray:
@@ -177,8 +183,7 @@ def measure(score, threshold: float, seed: int = 1) -> list[dict]:
         rows.append({"kind": kind, "n": len(images), "refused": float(np.mean(score(images) < threshold))})
     names = {"letter": "letters (fonts not trained on)", "handwritten letter": "handwritten letters (a hand not "
              "trained on)", "scribble": "scribbles", "marks": "marks"}
-    for kind, fonts in (("letter", measure_fonts), ("handwritten letter", HAND_MEASURE), ("scribble", None),
-                        ("marks", None)):
+    for kind, fonts in _measure_fonts().items():
         images, what = _non_digits(kind, 600, seed + 100, fonts)
         accepted = score(images) >= threshold
         row = {"kind": names[kind], "n": len(images), "accepted": float(accepted.mean())}
@@ -192,10 +197,8 @@ def non_digit_sample(per_kind: int, seed: int = 1) -> tuple[np.ndarray, np.ndarr
     """Non-digits the gate was not trained on, ``per_kind`` of each kind (letters in the measuring
     fonts, a hand it never saw, new scribbles and marks), and their kinds: what the comparison
     report's "refuses non-digits" column counts."""
-    _, measure_fonts = fonts_split()
-    fonts = {"letter": measure_fonts, "handwritten letter": HAND_MEASURE}
-    parts = [(_non_digits(kind, per_kind, seed + i, fonts.get(kind))[0], kind)
-             for i, kind in enumerate(("letter", "handwritten letter", "scribble", "marks"))]
+    parts = [(_non_digits(kind, per_kind, seed + i, fonts)[0], kind)
+             for i, (kind, fonts) in enumerate(_measure_fonts().items())]
     return np.concatenate([images for images, _ in parts]), np.repeat([kind for _, kind in parts], per_kind)
 
 
@@ -270,16 +273,15 @@ def main(argv: list[str] | None = None) -> None:
         own_threshold = choose_threshold(own)
         _print(f"the cnn's own confidence, threshold {own_threshold:.4f}:", measure(own, own_threshold))
         for title, level in (("", threshold), (" for digits cut out of photos", photo_threshold)):
-            _print(f"the digit gate{title}, threshold {level:.4f}:",
-                   measure(lambda images: digit_score(gate, images), level))
+            _print(f"the digit gate{title}, threshold {level:.4f}:", measure(partial(digit_score, gate), level))
         return
     start = time.perf_counter()
     images, target = training_set(args.seed)
     gate = make_gate(args.seed).fit(images, target)
     fit_seconds = time.perf_counter() - start
-    threshold = choose_threshold(lambda images: digit_score(gate, images))
-    frame_threshold = choose_frame_threshold(lambda images: digit_score(gate, images))
-    rows = measure(lambda images: digit_score(gate, images), threshold)
+    score = partial(digit_score, gate)
+    threshold, frame_threshold = choose_threshold(score), choose_frame_threshold(score)
+    rows = measure(score, threshold)
     _print(f"the digit gate, threshold {threshold:.4f} (in photos {frame_threshold:.4f}):", rows)
     path = save_model(gate, GATE_NAME, directory=gate_dir(args.models), metadata={
         "pipeline": "digit gate (workbench.refuse)", "threshold": threshold, "frame_threshold": frame_threshold,
