@@ -176,6 +176,17 @@ def test_all_corrections_are_checked_before_any_is_written(log_path, capsys):
     assert _corrected(log_path) == {1: 5, 2: 7, 3: None, 4: None, 5: None}
 
 
+def test_records_damaged_by_hand_are_no_training_data(log_path):
+    with sqlite3.connect(log_path) as db:
+        db.execute("UPDATE predictions SET corrected_label = 3")
+        db.execute("UPDATE predictions SET image = x'00ff' WHERE id = 2")  # not 784 bytes
+        db.execute("UPDATE predictions SET corrected_label = 'seven' WHERE id = 3")
+        db.execute("UPDATE predictions SET corrected_label = 12 WHERE id = 4")
+    with PredictionLog(log_path) as log:
+        X, y = log.corrections()
+        assert X.shape == (2, 28, 28) and list(y) == [3, 3] and log.count_corrections() == 2
+
+
 def test_export_into_a_missing_folder_or_onto_a_folder(log_path, tmp_path, capsys):
     assert main(["log", "--export", str(tmp_path / "nope" / "x.csv")]) == 2
     _one_error(capsys, "there is no folder")

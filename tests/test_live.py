@@ -355,7 +355,7 @@ def test_log_records_corrects_exports_and_serves_as_dataset(tmp_path, predictor,
     assert len(first["probabilities"]) == 10 and first["latency_ms"] > 0
     np.testing.assert_array_equal(np.frombuffer(first["image"], np.uint8).reshape(28, 28), reading.digits[0].image)
     X_user, y_user = log.corrections()
-    assert X_user.shape == (2, 28, 28) and list(y_user) == [y[0], 3]
+    assert X_user.shape == (2, 28, 28) and list(y_user) == [y[0], 3] and log.count_corrections() == 2
     assert predictor.active.pipeline.score(X_user[:1], y_user[:1]) == 1.0  # a dataset any model can score
     import pandas as pd
 

@@ -297,16 +297,23 @@ class PredictionLog:
             if writer is not None:
                 writer.close()
 
+    #: The records :meth:`corrections` returns: a corrected label 0-9 and an intact image (a
+    #: record damaged by hand, its image not 784 bytes or its label not a digit, is left out).
+    _CORRECTED = ("WHERE typeof(corrected_label) = 'integer' AND corrected_label BETWEEN 0 AND 9 "
+                  "AND typeof(image) = 'blob' AND length(image) = 784")
+
     def corrections(self) -> tuple[np.ndarray, np.ndarray]:
-        """Records with a corrected label as a dataset: ``X`` (n, 28, 28) uint8, ``y`` (n,).
-        Records whose image or label was damaged by hand (not 784 bytes, not a digit) are left out."""
+        """Records with a corrected label as a dataset: ``X`` (n, 28, 28) uint8, ``y`` (n,)."""
         with self._lock:
             rows = self._db.execute(
-                "SELECT image, corrected_label FROM predictions WHERE typeof(corrected_label) = 'integer' "
-                "AND corrected_label BETWEEN 0 AND 9 AND typeof(image) = 'blob' AND length(image) = 784 ORDER BY id"
-            ).fetchall()
+                f"SELECT image, corrected_label FROM predictions {self._CORRECTED} ORDER BY id").fetchall()
         X = np.frombuffer(b"".join(r[0] for r in rows), np.uint8).reshape(-1, 28, 28)
         return X, np.array([r[1] for r in rows], dtype=np.int64)
+
+    def count_corrections(self) -> int:
+        """How many records :meth:`corrections` would return, without reading their images."""
+        with self._lock:
+            return self._db.execute(f"SELECT COUNT(*) FROM predictions {self._CORRECTED}").fetchone()[0]
 
     def __len__(self) -> int:
         with self._lock:

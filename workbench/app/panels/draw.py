@@ -64,7 +64,7 @@ def teach(state: AppState, digit: int) -> None:
     else:
         try:
             state.log.correct(state.draw_record, digit)
-            count = len(state.log.corrections()[1])
+            count = state.log.count_corrections()
             message = (f"record {state.draw_record} is a {digit}: {count} corrections in the log "
                        "(Log tab: adapt the model to them)")
         except (KeyError, ValueError) as exc:
