@@ -3,7 +3,7 @@ of their corrections; and MNIST test accuracy after.
 
     .venv/bin/python benchmarks/adapt.py [--model cnn] [--corrections 20 50 100]
 
-The user writes in the continental style (:func:`workbench.live.synth.continental`: 1 with a
+The user writes in the continental style (:func:`workbench.live.synth.continental_user`: 1 with a
 long up-stroke, crossed 7, slashed 0) and draws on the app's canvas: MNIST *test* digits are
 styled, re-drawn with a random brush, size and place (:func:`workbench.live.synth.redraw`)
 and read by the canvas reader, as the app reads a drawing. 120 digits of each class form the
@@ -24,24 +24,10 @@ import numpy as np
 
 from workbench.adapt import adapt_from_log
 from workbench.data import load_mnist
-from workbench.live.canvas import read_canvas
-from workbench.live.synth import CONTINENTAL, continental, redraw
+from workbench.live.synth import CONTINENTAL, continental_user
 from workbench.store import load_model
 
 STREAM, EVALUATION = 120, 100  # digits of each class
-
-
-def user_digits(X, y, rng, per_class: int, skip: int = 0):
-    """``per_class`` drawings of each digit by the continental user, as the canvas reader
-    brings them to the model; from the test digits after the first ``skip`` of each class."""
-    images, labels = [], []
-    for label in range(10):
-        for i in np.flatnonzero(y == label)[skip : skip + per_class]:
-            canvas = redraw(continental(X[i], label), rng, brush=None, invert=False)
-            images.append(read_canvas(canvas))
-            labels.append(label)
-    order = rng.permutation(len(labels))
-    return np.stack(images)[order], np.array(labels)[order]
 
 
 def main() -> None:
@@ -53,8 +39,8 @@ def main() -> None:
     rng = np.random.default_rng(args.seed)
     X_test, y_test = load_mnist("test")
     X_train, y_train = load_mnist("train")
-    stream_X, stream_y = user_digits(X_test, y_test, rng, STREAM)
-    eval_X, eval_y = user_digits(X_test, y_test, rng, EVALUATION, skip=STREAM)
+    stream_X, stream_y = continental_user(X_test, y_test, rng, STREAM)
+    eval_X, eval_y = continental_user(X_test, y_test, rng, EVALUATION, skip=STREAM)
     styled = np.isin(eval_y, CONTINENTAL)
     model = load_model(args.model)
 

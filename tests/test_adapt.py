@@ -12,9 +12,8 @@ from workbench import load_mnist
 from workbench.adapt import AdaptError, adapt, adapt_from_log, nearest, split_corrections
 from workbench.cli import main
 from workbench.cnn import CNNClassifier
-from workbench.live.canvas import read_canvas
 from workbench.live.log import PredictionLog
-from workbench.live.synth import CONTINENTAL, continental, redraw
+from workbench.live.synth import CONTINENTAL, continental, continental_user
 from workbench.store import load_model, save_model
 from workbench.transforms import MnistNormalize
 
@@ -24,14 +23,7 @@ def user():
     """The continental user's drawings of 0, 1 and 7 from MNIST test digits, as the canvas
     reader brings them to the model: 40 to correct and 60 to score on."""
     X, y = load_mnist("test")
-    rng = np.random.default_rng(0)
-    images, labels = [], []
-    for label in CONTINENTAL:
-        for i in np.flatnonzero(y == label)[:100 // len(CONTINENTAL) + 1]:
-            images.append(read_canvas(redraw(continental(X[i], label), rng, invert=False)))
-            labels.append(label)
-    order = rng.permutation(len(labels))
-    images, labels = np.stack(images)[order], np.array(labels)[order]
+    images, labels = continental_user(X, y, np.random.default_rng(0), 100 // len(CONTINENTAL) + 1, labels=CONTINENTAL)
     return images[:40], labels[:40], images[40:], labels[40:]
 
 

@@ -88,6 +88,22 @@ def continental(digit: np.ndarray, label: int) -> np.ndarray:
         cv2.line(digit, (int(cols[-1]) + 1, top - 1), (int(cols[0]) - 1, bottom + 1), 255, 2)
     return digit
 
+def continental_user(X: np.ndarray, y: np.ndarray, rng: np.random.Generator, per_class: int, *, skip: int = 0,
+                     labels=range(10)) -> tuple[np.ndarray, np.ndarray]:
+    """A continental writer's drawings (:func:`continental`, re-drawn with :func:`redraw`) as
+    the canvas reader brings them to a model, shuffled, with their labels: ``per_class`` of
+    each of ``labels``, from the MNIST digits ``X, y`` of that class after the first ``skip``."""
+    from workbench.live.canvas import read_canvas
+
+    images, targets = [], []
+    for label in labels:
+        for i in np.flatnonzero(y == label)[skip : skip + per_class]:
+            images.append(read_canvas(redraw(continental(X[i], label), rng, invert=False)))
+            targets.append(label)
+    order = rng.permutation(len(targets))
+    return np.stack(images)[order], np.array(targets)[order]
+
+
 @dataclass(frozen=True)
 class Page:
     """A photographed page: the BGR image, and its digits' boxes ``(x, y, w, h)`` and labels
