@@ -91,17 +91,19 @@ def adapt(pipeline, X, y, *, X_train, y_train, repeats: int = 40, replay: int = 
         keeps MNIST accuracy when the user's style looks like another digit.
     epochs, learning_rate : int, float, default=3, 1e-4
         Fine-tuning of a network: epochs over that mix, peak learning rate (cosine schedule).
-
-    The defaults are measured (``benchmarks/adapt.py``, 50 corrections, two simulated users):
-    corrections x20 with 20,000 replayed images and 50 neighbours left the users at 97.4% and
-    98.0%; x40 with the same replay reached 98.2% and 98.1% but cost MNIST 0.09 and 0.13
-    points; x40 with 40,000 replayed and 100 neighbours, 98.4% and 98.3% for MNIST -0.04 and
-    -0.07 (fine-tuning on more of MNIST moves the weights less where the user is silent).
     random_state : int, default=0
 
     Returns
     -------
     The adapted pipeline (a new object).
+
+    Notes
+    -----
+    The defaults are measured (``benchmarks/adapt.py``, 50 corrections, two simulated users):
+    corrections x20 with 20,000 replayed images and 50 neighbours left the users at 97.4% and
+    98.0%; x40 with the same replay reached 98.2% and 98.1% but cost MNIST 0.09 and 0.13
+    points; x40 with 40,000 replayed and 100 neighbours, 98.4% and 98.3% for MNIST -0.04 and
+    -0.07 (fine-tuning on more of MNIST moves the weights less where the user is silent).
     """
     X, y = np.asarray(X), np.asarray(y)
     classes = getattr(pipeline, "classes_", None)

@@ -83,6 +83,12 @@ def _measure_fonts() -> dict[str, list[str] | None]:
     return {"letter": fonts_split()[1], "handwritten letter": HAND_MEASURE, "scribble": None, "marks": None}
 
 
+def held_out_non_digits(kind: str, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
+    """The 600 non-digits of ``kind`` :func:`measure` scores the gate on (fonts and a hand it was
+    not trained on, new scribbles and marks), and what each is."""
+    return _non_digits(kind, 600, seed + 100, _measure_fonts()[kind])
+
+
 def _printed_digits(n: int, seed: int, fonts: list[str]) -> np.ndarray:
     """Printed digits in ``fonts`` as the canvas reader gives them: digits too, for the gate."""
     from workbench.live.canvas import read_canvas
@@ -189,8 +195,8 @@ def measure(score, threshold: float, seed: int = 1) -> list[dict]:
         rows.append({"kind": kind, "n": len(images), "refused": float(np.mean(score(images) < threshold))})
     names = {"letter": "letters (fonts not trained on)", "handwritten letter": "handwritten letters (a hand not "
              "trained on)", "scribble": "scribbles", "marks": "marks"}
-    for kind, fonts in _measure_fonts().items():
-        images, what = _non_digits(kind, 600, seed + 100, fonts)
+    for kind in _measure_fonts():
+        images, what = held_out_non_digits(kind, seed)
         accepted = score(images) >= threshold
         row = {"kind": names[kind], "n": len(images), "accepted": float(accepted.mean())}
         if "letter" in kind:

@@ -88,6 +88,7 @@ def continental(digit: np.ndarray, label: int) -> np.ndarray:
         cv2.line(digit, (int(cols[-1]) + 1, top - 1), (int(cols[0]) - 1, bottom + 1), 255, 2)
     return digit
 
+
 def continental_user(X: np.ndarray, y: np.ndarray, rng: np.random.Generator, per_class: int, *, skip: int = 0,
                      labels=range(10)) -> tuple[np.ndarray, np.ndarray]:
     """A continental writer's drawings (:func:`continental`, re-drawn with :func:`redraw`) as
