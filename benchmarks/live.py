@@ -8,7 +8,8 @@ Every file is read from disk with ``read_image`` and read by ``Predictor.read_fr
 ``workbench predict`` and the camera panel take), each kind reported separately:
 - drawings, printed digits, close-ups: the share of images read as exactly their digit
   (unsure, nothing or an extra digit count as wrong);
-- numbers: the share read exactly, and the share of digits right where the count matched;
+- numbers (photos) and drawn numbers (on a canvas): the share read exactly, and the share of
+  digits right where the count matched;
 - pages: the share of true digits found (a reading whose box holds the digit's centre), of
   found digits read right, and of pages read exactly.
 Drawings are also read by ``read_canvas`` (the draw panel's path) for comparison.
@@ -29,7 +30,8 @@ from workbench.live.images import read_image
 from workbench.live.predictor import Predictor
 
 SINGLE = ("drawings", "printed", "closeups")
-KINDS = (*SINGLE, "numbers", "pages")
+NUMBERS = ("numbers", "drawn_numbers")
+KINDS = (*SINGLE, *NUMBERS, "pages")
 
 
 def contains(box, truth_box) -> bool:
@@ -44,7 +46,7 @@ def score(kind: str, readings: dict, truth: dict) -> dict:
     texts = {name: "".join(map(str, item["labels"])) for name, item in items.items()}
     exact = np.mean([readings[name].text == text for name, text in texts.items()])
     result = {"n": len(items), "exact": float(exact)}
-    if kind == "numbers":
+    if kind in NUMBERS:
         same_length = [n for n, t in texts.items() if len(readings[n].text) == len(t)]
         right = sum(a == b for n in same_length for a, b in zip(readings[n].text, texts[n], strict=True))
         result["digits_right_where_count_matched"] = right / max(1, sum(len(texts[n]) for n in same_length))
@@ -98,19 +100,19 @@ def main() -> None:
         p50, p95 = np.percentile(times, [50, 95]) * 1e3
         figures[kind].update(p50_ms=float(p50), p95_ms=float(p95))
         extra = ""
-        if kind == "numbers":
+        if kind in NUMBERS:
             extra = (f", count right {figures[kind]['count_matched']:.2%}, digits right where the count matched "
                      f"{figures[kind]['digits_right_where_count_matched']:.2%}")
         if kind == "pages":
             extra = (f", digits found {figures[kind]['digits_found']:.2%} of {figures[kind]['digits']}, found digits "
                      f"right {figures[kind]['found_digits_right']:.2%}")
-        print(f"{kind:<9} {figures[kind]['n']:>5} images: read exactly {figures[kind]['exact']:.2%}{extra}; "
+        print(f"{kind:<13} {figures[kind]['n']:>5} images: read exactly {figures[kind]['exact']:.2%}{extra}; "
               f"p50 {p50:.1f} ms, p95 {p95:.1f} ms")
         if kind == "drawings":
             canvas = np.mean([predictor.read_canvas(image).text == str(truth[kind][name]["labels"][0])
                               for name, image in images.items()])
             figures[kind]["read_canvas_exact"] = float(canvas)
-            print(f"{'':<9} the same drawings through read_canvas (the draw panel): {canvas:.2%}")
+            print(f"{'':<13} the same drawings through read_canvas (the draw panel): {canvas:.2%}")
     if args.json:
         args.json.write_text(json.dumps(figures, indent=1))
 

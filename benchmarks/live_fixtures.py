@@ -16,6 +16,8 @@
   (:func:`workbench.live.synth.closeup`);
 - ``numbers/NNNN.jpg``: 2-4 test digits written large across the frame (35-75% of its height)
   (:func:`workbench.live.synth.large_number`);
+- ``drawn_numbers/NNNN.png``: 2-4 test digits drawn in one line on a 280x560 canvas, one brush
+  for the number (:func:`workbench.live.synth.drawn_number`): a drawing that holds a number;
 - ``truth.json``: each file's digits (labels in reading order, boxes) and MNIST test indices;
 - ``sample.png``: a montage of the first drawings and pages (shown in the README).
 
@@ -32,14 +34,14 @@ import cv2
 import numpy as np
 
 from workbench.data import load_mnist
-from workbench.live.synth import closeup, font_names, large_number, printed, redraw, render_page
+from workbench.live.synth import closeup, drawn_number, font_names, large_number, printed, redraw, render_page
 
 
 def make(out: Path, n_drawings: int, n_pages: int, n_others: int = 300, seed: int = 0) -> dict:
     """Write every kind of fixture to ``out``; returns the truth (also in ``truth.json``)."""
     X, y = load_mnist("test")
     rng = np.random.default_rng(seed)
-    kinds = ("drawings", "pages", "printed", "closeups", "numbers")
+    kinds = ("drawings", "pages", "printed", "closeups", "numbers", "drawn_numbers")
     for kind in kinds:
         (out / kind).mkdir(parents=True, exist_ok=True)
     truth = {kind: {} for kind in kinds}
@@ -71,6 +73,11 @@ def make(out: Path, n_drawings: int, n_pages: int, n_others: int = 300, seed: in
         name = f"numbers/{k:04d}.jpg"
         cv2.imwrite(str(out / name), large_number(X[idx], rng), jpeg)
         truth["numbers"][name] = {"labels": [int(v) for v in y[idx]], "indices": [int(i) for i in idx]}
+    for k in range(n_others):  # last, so that adding this kind left the others' draws unchanged
+        idx = rng.choice(len(X), int(rng.integers(2, 5)), replace=False)
+        name = f"drawn_numbers/{k:04d}.png"
+        cv2.imwrite(str(out / name), drawn_number(X[idx], rng))
+        truth["drawn_numbers"][name] = {"labels": [int(v) for v in y[idx]], "indices": [int(i) for i in idx]}
     (out / "truth.json").write_text(json.dumps(truth, indent=1))
     return truth
 
@@ -92,13 +99,14 @@ def main() -> None:
     parser.add_argument("--out", type=Path, default=Path("/tmp/live-fixtures"))
     parser.add_argument("--drawings", type=int, default=1000)
     parser.add_argument("--pages", type=int, default=300)
-    parser.add_argument("--others", type=int, default=300, help="printed digits, close-ups and numbers, each")
+    parser.add_argument("--others", type=int, default=300,
+                        help="printed digits, close-ups, numbers and drawn numbers, each")
     args = parser.parse_args()
     truth = make(args.out, args.drawings, args.pages, args.others)
     montage(args.out, args.out / "sample.png")
     n_digits = sum(len(p["labels"]) for p in truth["pages"].values())
     print(f"wrote {args.drawings} drawings, {args.pages} pages ({n_digits} digits), {args.others} printed digits, "
-          f"close-ups and numbers each to {args.out}")
+          f"close-ups, numbers and drawn numbers each to {args.out}")
 
 
 if __name__ == "__main__":

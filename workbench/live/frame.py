@@ -338,6 +338,40 @@ def _thickest(mask: np.ndarray) -> float:
     return float(cv2.distanceTransform(np.pad(mask, 1).astype(np.uint8), cv2.DIST_L2, 3).max())
 
 
+def _one_digit(boxes: list[tuple[int, int, int, int]]) -> bool:
+    """Whether the digits found in a drawing are one digit drawn in pieces (a dotted 4, the
+    detached bar of a 5) rather than a number: fewer than two, or not a line of digits of
+    similar height side by side, in a box no wider than tall."""
+    if len(boxes) < 2:
+        return True
+    boxes = sorted(boxes)
+    x0, y0 = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    x1, y1 = max(b[0] + b[2] for b in boxes), max(b[1] + b[3] for b in boxes)
+    if x1 - x0 > y1 - y0:
+        return False
+    heights = [b[3] for b in boxes]
+    if min(heights) < 0.5 * max(heights):
+        return True
+    for (ax, ay, aw, ah), (bx, by, bw, bh) in zip(boxes, boxes[1:], strict=False):
+        shared_y = min(ay + ah, by + bh) - max(ay, by)
+        shared_x = min(ax + aw, bx + bw) - max(ax, bx)
+        if shared_y < 0.5 * min(ah, bh) or shared_x > 0.25 * min(aw, bw):
+            return True
+    return False
+
+
+def _whole_drawing(gray: np.ndarray) -> list[Candidate]:
+    """All the ink of a drawing as one digit, as the draw panel reads it (:func:`read_canvas`)."""
+    from workbench.live.canvas import read_canvas
+
+    image = read_canvas(gray)
+    if image is None:
+        return []
+    ink = np.abs(gray.astype(np.int16) - int(np.median(gray))) > 16
+    rows, cols = np.flatnonzero(ink.any(axis=1)), np.flatnonzero(ink.any(axis=0))
+    return [Candidate((int(cols[0]), int(rows[0]), int(cols[-1] - cols[0] + 1), int(rows[-1] - rows[0] + 1)), image)]
+
+
 def _overlap(a, b) -> float:
     """Area shared by boxes ``a`` and ``b`` (``(x, y, w, h)``), as a share of the smaller."""
     w = min(a[0] + a[2], b[0] + b[2]) - max(a[0], b[0])
@@ -357,7 +391,10 @@ def find_digits(frame) -> list[Candidate]:
     inside it are kept only if they are whole digits of the same height (digits the coarse
     pass ran together) and not a hollow outline; otherwise the coarse digit is taken. Specks,
     page edges, lines, blobs too large or of the wrong shape, and anything touching the
-    frame's border are dropped (except in a drawing: see :func:`drawn`).
+    frame's border are dropped (except in a drawing: see :func:`drawn`). A drawing is read
+    whole as one digit, as the draw panel reads it, unless the digits found in it stand side by
+    side like a number's (:func:`_one_digit`): a digit drawn in strokes that do not touch is
+    one digit.
 
     Examples
     --------
@@ -369,6 +406,8 @@ def find_digits(frame) -> list[Candidate]:
     gray = as_gray(frame)
     drawing = drawn(gray)
     chosen = _segment(gray, WORK_SIDE, MIN_HEIGHT_FRACTION, drawing=drawing)
+    if drawing and _one_digit([f.box for f in chosen]):
+        return _whole_drawing(gray)
     for large in _segment(gray, COARSE_SIDE, LARGE_HEIGHT_FRACTION, large=True, drawing=drawing):
         inside = [f for f in chosen if _overlap(f.box, large.box) >= 0.6]
         if (len(inside) >= 2 and max(f.box[3] for f in inside) < 0.45 * large.box[3] and large.solidity > 0.93

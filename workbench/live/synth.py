@@ -391,6 +391,37 @@ def large_number(digits: np.ndarray, rng: np.random.Generator, *, frame_size=(48
     return _camera(ink, rng, frame_size)
 
 
+def drawn_number(digits: np.ndarray, rng: np.random.Generator, *, canvas_size=(280, 560)) -> np.ndarray:
+    """A number of MNIST digits drawn in one line on a canvas, each as :func:`redraw` draws one
+    (one brush for the whole number, digits 30-80% of the canvas height, gaps 10-40% of it).
+    White on black or black on white; returns the uint8 canvas."""
+    ch, cw = canvas_size
+    height = rng.uniform(0.3, 0.8) * ch
+    brush = max(1, int(round(rng.uniform(0.03, 0.12) * height)))
+    glyphs = []
+    for digit in digits:
+        drawing = redraw(digit, rng, canvas_size=(int(1.5 * height),) * 2, height=height, brush=brush, invert=False)
+        rows, cols = np.flatnonzero(drawing.max(1)), np.flatnonzero(drawing.max(0))
+        glyphs.append(drawing[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
+    gap = int(rng.uniform(0.1, 0.4) * height)
+    total = sum(g.shape[1] for g in glyphs) + gap * (len(glyphs) - 1)
+    f = min(1.0, 0.95 * cw / total, 0.95 * ch / max(g.shape[0] for g in glyphs))
+    if f < 1:  # shrink to fit
+        glyphs = [cv2.resize(g, (max(1, int(g.shape[1] * f)), max(1, int(g.shape[0] * f))),
+                             interpolation=cv2.INTER_AREA) for g in glyphs]
+        gap = int(gap * f)
+        total = sum(g.shape[1] for g in glyphs) + gap * (len(glyphs) - 1)
+    canvas = np.zeros(canvas_size, np.uint8)
+    x = int(rng.integers(0, cw - total + 1))
+    tallest = max(g.shape[0] for g in glyphs)
+    base = int(rng.integers(0, ch - tallest + 1))
+    for g in glyphs:
+        y = min(ch - g.shape[0], base + int(rng.integers(0, 1 + tallest - g.shape[0] + g.shape[0] // 10)))
+        canvas[y : y + g.shape[0], x : x + g.shape[1]] = np.maximum(canvas[y : y + g.shape[0], x : x + g.shape[1]], g)
+        x += g.shape[1] + gap
+    return 255 - canvas if rng.integers(2) else canvas
+
+
 NON_DIGITS = ("letter", "handwritten letter", "scribble", "marks")
 #: Letters drawn like a digit in many hands (O and 0, l and 1, S and 5, Z and 2, B and 8, g and 9,
 #: b and 6...): a model of digits cannot refuse them, so they are counted apart.
