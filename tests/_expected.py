@@ -62,3 +62,5 @@ EXPECTED = {
     for name in ("ImageInput", "MnistNormalize", "Deskew", "Hog")
 }
 EXPECTED["CNNClassifier"] = {check: TABULAR for check in CLASSIFIER_CHECKS}
+# no partial_fit: that check has nothing to feed
+EXPECTED["DeformationKNN"] = {c: TABULAR for c in CLASSIFIER_CHECKS if c != "check_estimators_partial_fit_n_features"}

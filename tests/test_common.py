@@ -9,6 +9,7 @@ listed below as expected failures, each with its reason. Every other check must 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from workbench.cnn import CNNClassifier
+from workbench.deformation import DeformationKNN
 from workbench.transforms import Deskew, Hog, ImageInput, MnistNormalize
 
 ESTIMATORS = [
@@ -17,6 +18,7 @@ ESTIMATORS = [
     Deskew(),
     Hog(pixels_per_cell=7),
     CNNClassifier(epochs=1, filters1=4, filters2=4, filters3=8, random_state=0),
+    DeformationKNN(candidates=10),
 ]
 
 

@@ -58,12 +58,16 @@ TRUSTED_TYPES = frozenset({
     ("ObjectNode", "sklearn.calibration.CalibratedClassifierCV"),
     ("ObjectNode", "sklearn.calibration._CalibratedClassifier"),
     ("ObjectNode", "sklearn.calibration._SigmoidCalibration"),
+    ("ObjectNode", "sklearn.ensemble._voting.VotingClassifier"),
+    ("ObjectNode", "sklearn.preprocessing._label.LabelEncoder"),
+    ("DictNode", "sklearn.utils._bunch.Bunch"),  # VotingClassifier.named_estimators_ (a dict)
     ("ObjectNode", "workbench.transforms.ImageInput"),
     ("ObjectNode", "workbench.transforms.MnistNormalize"),
     ("ObjectNode", "workbench.transforms.Deskew"),
     ("ObjectNode", "workbench.transforms.Hog"),
     ("ObjectNode", "workbench.cnn.CNNClassifier"),
     ("ObjectNode", "workbench.virtual.VirtualSupportVectors"),
+    ("ObjectNode", "workbench.deformation.DeformationKNN"),
 }) | (IMPORTED_TYPES := frozenset({
     # `workbench import` of a Keras model: the wrapper holds the .keras file's bytes (an array)
     # and rebuilds the network from them with Keras' safe mode (no code from the file runs).
