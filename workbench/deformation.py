@@ -48,13 +48,9 @@ def _blurred(images: np.ndarray) -> np.ndarray:
 
 def _box3(e: np.ndarray) -> np.ndarray:
     """3x3 sums over the last two axes, zero outside."""
-    rows = e.copy()
-    rows[..., 1:, :] += e[..., :-1, :]
-    rows[..., :-1, :] += e[..., 1:, :]
-    out = rows.copy()
-    out[..., 1:] += rows[..., :-1]
-    out[..., :-1] += rows[..., 1:]
-    return out
+    p = np.pad(e, [(0, 0)] * (e.ndim - 2) + [(1, 1), (1, 1)])
+    rows = p[..., :-2, :] + p[..., 1:-1, :] + p[..., 2:, :]
+    return rows[..., :-2] + rows[..., 1:-1] + rows[..., 2:]
 
 
 def idm_distances(queries: np.ndarray, references: np.ndarray, warp: int) -> np.ndarray:
@@ -173,15 +169,7 @@ class DeformationKNN(ClassifierMixin, BaseEstimator):
             else:
                 near = np.tile(np.arange(k), (len(batch), 1))
             refs = gradients(self.images_[near.ravel()].astype(np.float32) / 255).reshape(len(batch), k, 2, 28, 28)
-            import os
-            short = int(os.environ.get("IDM_SHORT", "0"))
-            query = gradients(batch)
-            if short and self.warp > 1 and short < k:
-                coarse = idm_distances(query, refs, int(os.environ.get("IDM_COARSE", "1")))
-                keep = np.argpartition(coarse, short - 1, axis=1)[:, :short]
-                near = np.take_along_axis(near, keep, axis=1)
-                refs = np.take_along_axis(refs, keep[:, :, None, None, None], axis=1)
-            distances = idm_distances(query, refs, self.warp)
+            distances = idm_distances(gradients(batch), refs, self.warp)
             order = np.argsort(distances, axis=1)[:, :n]
             nearest = np.take_along_axis(distances, order, axis=1)
             weights = 1 / np.maximum(nearest, 1e-6)
