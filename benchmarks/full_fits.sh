@@ -5,7 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 OUT=${OUT:-/tmp/workbench-full-fits}
-PIPELINES=${*:-logreg pca_knn svc_rbf deskew_svc hog_svc deskew_hog_svc random_forest}
+PIPELINES=${*:-logreg pca_knn svc_rbf deskew_svc hog_svc deskew_hog_svc random_forest deskew_vsvc deskew_hog_vsvc idm_knn}
 for p in $PIPELINES; do
   /usr/bin/time -f "$p: wall %e s, peak memory %M KB" env WORKBENCH_MODELS="$OUT" .venv/bin/workbench fit "$p"
 done

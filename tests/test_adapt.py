@@ -1,6 +1,7 @@
 """Adapting a model to its user's corrections (`workbench adapt`): tiny models, a simulated
 user who writes in a style MNIST hardly holds (continental 1, crossed 7, slashed 0)."""
 
+import copy
 import json
 from pathlib import Path
 
@@ -64,6 +65,28 @@ def test_fine_tuning_learns_the_users_style_and_keeps_mnist(small_cnn, mnist, us
     assert after_user >= before_user + 0.25
     assert after_mnist >= before_mnist - 0.03
     for old, now in zip(weights, small_cnn[-1].model_.get_weights(), strict=True):
+        np.testing.assert_array_equal(old, now)  # the original is untouched
+
+
+def test_an_ensemble_of_networks_is_fine_tuned_member_by_member(small_cnn, mnist, user):
+    """cnn_ensemble's form (a soft vote of CNNs) is fine-tuned, each member in turn, not refitted
+    from scratch (which would take three full trainings)."""
+    from sklearn.ensemble import VotingClassifier
+    from sklearn.preprocessing import LabelEncoder
+
+    X, y, _, _ = mnist
+    fit_X, fit_y, eval_X, eval_y = user
+    vote = VotingClassifier([("cnn0", small_cnn[-1]), ("cnn1", small_cnn[-1])], voting="soft")
+    vote.le_ = LabelEncoder().fit(y)  # fitted as VotingClassifier.fit leaves it, with trained members
+    vote.classes_ = vote.le_.classes_
+    vote.estimators_ = [copy.deepcopy(small_cnn[-1]) for _ in range(2)]
+    ensemble = Pipeline([("normalize", small_cnn[0]), ("clf", vote)])
+    before = [w.copy() for w in vote.estimators_[0].model_.get_weights()]
+    adapted = adapt(ensemble, fit_X, fit_y, X_train=X, y_train=y, replay=2000, neighbours=10, epochs=3,
+                    learning_rate=1e-3)
+    assert [m.n_iter_ for m in adapted[-1].estimators_] == [small_cnn[-1].n_iter_ + 3] * 2  # warm: 3 more epochs
+    assert np.mean(adapted.predict(eval_X) == eval_y) >= np.mean(ensemble.predict(eval_X) == eval_y) + 0.25
+    for old, now in zip(before, vote.estimators_[0].model_.get_weights(), strict=True):
         np.testing.assert_array_equal(old, now)  # the original is untouched
 
 

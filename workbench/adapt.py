@@ -5,9 +5,10 @@ user says so, the right label (:meth:`workbench.live.log.PredictionLog.correctio
 adapted to those corrections reads *that user's* handwriting better while MNIST stays read as
 before:
 
-- a network (a pipeline ending in :class:`~workbench.cnn.CNNClassifier`) is fine-tuned from its
-  current weights (warm start) for a few epochs on the corrections, repeated, mixed with MNIST
-  training images replayed so that it does not forget MNIST;
+- a network (a pipeline ending in :class:`~workbench.cnn.CNNClassifier`, or in an ensemble of
+  them, each member in turn) is fine-tuned from its current weights (warm start) for a few
+  epochs on the corrections, repeated, mixed with MNIST training images replayed so that it
+  does not forget MNIST;
 - any other pipeline is refitted on the MNIST training split plus the corrections, each
   correction repeated (a weight that works for every classifier, k-NN included).
 
@@ -52,12 +53,16 @@ def split_corrections(X, y, *, holdout: float = 0.25, random_state: int = 0):
     return X_fit, y_fit, X_held, y_held
 
 
-def _network(pipeline):
-    """The CNNClassifier a pipeline ends with, or None."""
+def _networks(pipeline) -> list:
+    """The fitted CNNClassifiers a pipeline ends with: the network itself, or every member of
+    an ensemble of them (``VotingClassifier``, as ``cnn_ensemble``); empty for anything else."""
     from workbench.cnn import CNNClassifier
 
     last = pipeline[-1] if hasattr(pipeline, "steps") else pipeline
-    return last if isinstance(last, CNNClassifier) else None
+    if isinstance(last, CNNClassifier):
+        return [last]
+    members = getattr(last, "estimators_", None) or []
+    return list(members) if members and all(isinstance(m, CNNClassifier) for m in members) else []
 
 
 def nearest(X, X_pool, k: int) -> np.ndarray:
@@ -110,8 +115,7 @@ def adapt(pipeline, X, y, *, X_train, y_train, repeats: int = 40, replay: int = 
     if classes is not None and not np.isin(y, classes).all():
         raise AdaptError(f"corrections with labels {sorted(set(y.tolist()) - set(classes.tolist()))} "
                          f"that the model does not know ({classes.tolist()})")
-    network = _network(pipeline)
-    if network is None:
+    if not _networks(pipeline):
         X_all = np.concatenate([X_train, np.repeat(X, repeats, axis=0)])
         y_all = np.concatenate([y_train, np.repeat(y, repeats)])
         return clone(pipeline).fit(X_all, y_all)
@@ -121,12 +125,14 @@ def adapt(pipeline, X, y, *, X_train, y_train, repeats: int = 40, replay: int = 
     X_all = np.concatenate([X_train[picked], X_train[near], np.repeat(X, repeats, axis=0)])
     y_all = np.concatenate([y_train[picked], y_train[near], np.repeat(y, repeats)])
     adapted = copy.deepcopy(pipeline)  # the weights come along (clone would drop them)
-    clf = _network(adapted)
     front = adapted[:-1] if hasattr(adapted, "steps") and len(adapted) > 1 else None
     images = front.transform(X_all) if front is not None else X_all
-    clf.set_params(warm_start=True, epochs=epochs, learning_rate=learning_rate, lr_schedule="cosine",
-                   random_state=random_state, verbose=0)
-    clf.fit(images, y_all)
+    last = adapted[-1] if hasattr(adapted, "steps") else adapted
+    labels = last.le_.transform(y_all) if hasattr(last, "le_") else y_all  # an ensemble's members learnt encoded labels
+    for clf in _networks(adapted):
+        clf.set_params(warm_start=True, epochs=epochs, learning_rate=learning_rate, lr_schedule="cosine",
+                       random_state=random_state, verbose=0)
+        clf.fit(images, labels)
     return adapted
 
 
@@ -156,7 +162,7 @@ def adapt_from_log(pipeline, X, y, *, X_train, y_train, X_test, y_test, holdout:
     report = {
         "corrections": {"used": int(len(y_fit)), "held_out": int(len(y_held)),
                         "labels": {str(k): int(v) for k, v in zip(*np.unique(y, return_counts=True), strict=True)}},
-        "method": "fine-tuning with MNIST replay" if _network(pipeline) is not None else "refit on MNIST + corrections",
+        "method": "fine-tuning with MNIST replay" if _networks(pipeline) else "refit on MNIST + corrections",
         "held_out_accuracy": {"before": accuracy(pipeline, X_held, y_held), "after": accuracy(adapted, X_held, y_held)},
         "mnist_test_accuracy": {"before": accuracy(pipeline, X_test, y_test), "after": test["accuracy"],
                                 "n": test["n"]},
@@ -206,7 +212,7 @@ def adapt_saved(model: str | Path, *, log: str | Path | None = None, name: str |
     pipeline = load_model_file(path, meta.get("sha256"))
     X_train, y_train = load_mnist("train", path=data_path)
     X_test, y_test = load_mnist("test", path=data_path)
-    status(f"adapting {old_name} ({'fine-tuning' if _network(pipeline) is not None else 'refitting'}) "
+    status(f"adapting {old_name} ({'fine-tuning' if _networks(pipeline) else 'refitting'}) "
            f"on {len(y)} corrections...")
     adapted, report = adapt_from_log(pipeline, X, y, X_train=X_train, y_train=y_train, X_test=X_test, y_test=y_test)
     status("saving")
