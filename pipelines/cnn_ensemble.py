@@ -1,4 +1,4 @@
-"""Three ``cnn`` networks trained from seeds 0, 1 and 2, their probabilities averaged.
+"""Three cnn networks trained from seeds 0, 1 and 2, their probabilities averaged.
 
 Each member is the ``cnn`` pipeline's network and recipe (25 epochs, augmentation, noise and
 stroke corruption on half the images); only the seed differs, so the members err on different
