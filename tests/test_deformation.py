@@ -58,6 +58,17 @@ def test_probabilities_are_the_nearest_neighbours_weighted_vote():
     np.testing.assert_array_equal(clf.predict(X[:50]), y[:50])
 
 
+def test_a_refit_on_other_digits_of_the_same_count_forgets_the_first():
+    """The blurred copy of the training digits is rebuilt on every fit, not only when the
+    count changes."""
+    X, y = load_mnist("train", subset=700)
+    clf = DeformationKNN(candidates=50).fit(X[:300], y[:300])
+    clf.predict(X[600:])
+    refit = clf.fit(X[300:600], y[300:600]).predict_proba(X[600:])
+    fresh = DeformationKNN(candidates=50).fit(X[300:600], y[300:600])
+    np.testing.assert_array_equal(refit, fresh.predict_proba(X[600:]))
+
+
 @pytest.mark.parametrize("params, message", [
     ({"warp": -1}, "warp must be a non-negative integer"),
     ({"n_neighbors": 0}, "n_neighbors must be a positive integer"),

@@ -138,12 +138,14 @@ class DeformationKNN(ClassifierMixin, BaseEstimator):
         self.classes_, self.labels_ = np.unique(y, return_inverse=True)
         self.images_ = np.round(images * 255).astype(np.uint8)
         self.n_features_in_ = 784
+        self.__dict__.pop("_rows", None)  # derived from the previous fit's images
         return self
 
     def _references(self):
-        """The training digits as float rows and their squared norms (rebuilt after loading)."""
+        """The training digits as blurred float rows and their squared norms (computed once per
+        fit, and again after loading)."""
         cached = getattr(self, "_rows", None)
-        if cached is None or len(cached[0]) != len(self.images_):
+        if cached is None:
             rows = _blurred(self.images_.astype(np.float32) / 255).reshape(len(self.images_), -1)
             cached = self._rows = (rows, np.einsum("ij,ij->i", rows, rows))
         return cached
@@ -164,10 +166,7 @@ class DeformationKNN(ClassifierMixin, BaseEstimator):
             batch = images[start : start + self.batch_size]
             flat = _blurred(batch).reshape(len(batch), -1)
             euclid = norms[None] - 2 * flat @ rows.T  # + |query|^2, the same for every reference
-            if k < len(rows):
-                near = np.argpartition(euclid, k - 1, axis=1)[:, :k]
-            else:
-                near = np.tile(np.arange(k), (len(batch), 1))
+            near = np.argpartition(euclid, k - 1, axis=1)[:, :k]
             refs = gradients(self.images_[near.ravel()].astype(np.float32) / 255).reshape(len(batch), k, 2, 28, 28)
             distances = idm_distances(gradients(batch), refs, self.warp)
             order = np.argsort(distances, axis=1)[:, :n]
