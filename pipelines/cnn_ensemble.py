@@ -14,6 +14,10 @@ from workbench.transforms import MnistNormalize
 
 SEEDS = (0, 1, 2)
 
+#: Left out of ``workbench compare --quick`` unless named: every fit trains three networks
+#: (about 16 of the quick comparison's minutes on two cores).
+QUICK = False
+
 
 def make_pipeline() -> Pipeline:
     return Pipeline([

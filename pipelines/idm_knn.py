@@ -12,6 +12,10 @@ from sklearn.pipeline import Pipeline
 from workbench.deformation import DeformationKNN
 from workbench.transforms import ImageInput
 
+#: Left out of ``workbench compare --quick`` unless named: about 40 ms a digit, so the quick
+#: comparison's 20,000 predictions (robustness, learning curve, test) take it about 17 minutes.
+QUICK = False
+
 
 def make_pipeline() -> Pipeline:
     return Pipeline([

@@ -9,10 +9,11 @@ import numpy as np
 import pytest
 
 import workbench
+import workbench.compare
 import workbench.user_pipelines
 from workbench.cli import main
 from workbench.compare import Settings, compare
-from workbench.registry import ENV, list_pipelines, pipeline_source, use_folders
+from workbench.registry import ENV, list_pipelines, pipeline_source, quick_pipelines, use_folders
 
 POOLED_KNN = '''"""3-nearest-neighbours on 7x7 average-pooled pixels: a user's own pipeline."""
 
@@ -114,3 +115,23 @@ def test_an_installed_plugin_registers_through_its_entry_point(tmp_path, monkeyp
     assert "plugin workbench-plugin (plugged):\n  plugged_knn" in capsys.readouterr().out
     X, y = workbench.load_mnist("train", subset=300)
     assert workbench.get_pipeline("plugged_knn").fit(X, y).score(X, y) > 0.7
+
+
+def test_quick_comparison_leaves_out_the_pipelines_that_say_so(user_folder, monkeypatch, capsys):
+    (user_folder / "slow_knn.py").write_text(POOLED_KNN.replace("TRUSTED_TYPES", "QUICK = False\nTRUSTED_TYPES"))
+    use_folders([user_folder])
+    assert "slow_knn" not in quick_pipelines() and "pooled_knn" in quick_pipelines()
+    assert {"cnn", "logreg"} <= set(quick_pipelines()) and not {"cnn_ensemble", "idm_knn"} & set(quick_pipelines())
+
+    asked = []
+
+    def no_work(names, *args, **kwargs):
+        asked.append(list(names))
+        raise KeyboardInterrupt  # stop before any work: the names are what this test is about
+
+    monkeypatch.setattr(workbench.compare, "compare", no_work)
+    for argv in (["compare", "--quick"], ["compare", "--quick", "slow_knn"], ["compare"]):
+        with pytest.raises(KeyboardInterrupt):
+            main(["--pipelines", str(user_folder), *argv])
+    assert asked[0] == quick_pipelines() and asked[1] == ["slow_knn"] and asked[2] == list_pipelines()
+    assert "--quick leaves out cnn_ensemble, idm_knn, slow_knn" in capsys.readouterr().err

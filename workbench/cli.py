@@ -185,13 +185,17 @@ def cmd_compare(args) -> int:
     from dataclasses import replace
 
     from workbench.compare import FULL, QUICK, compare
-    from workbench.registry import list_pipelines
+    from workbench.registry import list_pipelines, quick_pipelines
     from workbench.report import format_leaderboard, leaderboard, write_report
 
     settings = replace(QUICK if args.quick else FULL, random_state=args.seed)
     if args.folds is not None:
         settings = replace(settings, folds=args.folds)
-    names = args.pipelines or list_pipelines()
+    names = args.pipelines or (quick_pipelines() if args.quick else list_pipelines())
+    left_out = [name for name in list_pipelines() if not args.pipelines and name not in names]
+    if left_out:
+        print(f"compare: --quick leaves out {', '.join(left_out)} (too slow for minutes; name them to "
+              "include them, or run the full comparison)", file=sys.stderr)
     command = _command(args)
     comparison = compare(names, settings, cache_dir=None if args.no_cache else Path(args.out) / ".cache",
                          n_jobs=args.n_jobs, log_path=args.log, data_path=args.data, progress=True,

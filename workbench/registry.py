@@ -11,7 +11,9 @@ and a function ``make_pipeline() -> sklearn.pipeline.Pipeline`` that builds it u
 its default parameters. Parameters are changed with sklearn's own ``step__param`` names. A
 module may also set ``TRUSTED_TYPES``: the ``(skops loader, type)`` pairs its fitted models
 hold beyond the built-in ones, so that the model store loads them (see
-:func:`workbench.store.load_model_file`).
+:func:`workbench.store.load_model_file`), and ``QUICK = False`` when even ``workbench compare
+--quick``'s small subsets take it many minutes: the quick comparison then leaves it out unless
+it is named (:func:`quick_pipelines`).
 """
 
 from __future__ import annotations
@@ -79,6 +81,18 @@ def list_pipelines() -> list[str]:
     True
     """
     return sorted(_sources())
+
+
+def quick_pipelines() -> list[str]:
+    """The pipelines ``workbench compare --quick`` compares when none is named: all but those
+    whose module sets ``QUICK = False``.
+
+    Examples
+    --------
+    >>> "logreg" in quick_pipelines(), "cnn_ensemble" in quick_pipelines()
+    (True, False)
+    """
+    return [name for name in list_pipelines() if getattr(_module(name), "QUICK", True)]
 
 
 def pipeline_source(name: str) -> str:
