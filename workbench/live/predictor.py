@@ -17,6 +17,7 @@ import numpy as np
 
 from workbench.live.canvas import read_canvas
 from workbench.live.frame import Digit, Reading, find_digits
+from workbench.refuse import digit_score, refused
 
 DEFAULT_THRESHOLD = 0.7
 
@@ -136,16 +137,14 @@ class Predictor:
             batch = np.stack(images)
             proba = self.predict_proba(batch, active)
             classes = active.pipeline.classes_
-            refused = np.zeros(len(batch), bool)
+            gate_refused = np.zeros(len(batch), bool)
             if self.gate is not None:
-                from workbench.refuse import digit_score
-
                 gate, threshold, photo_threshold = self.gate
-                refused = digit_score(gate, batch) < (photo_threshold if photo else threshold)
-            for box, image, p, no in zip(boxes, images, proba, refused, strict=True):
+                gate_refused = digit_score(gate, batch) < (photo_threshold if photo else threshold)
+            unsure = refused(proba, gate_refused, self.threshold)
+            for box, image, p, no, no_label in zip(boxes, images, proba, gate_refused, unsure, strict=True):
                 best = int(np.argmax(p))
-                sure = p[best] >= self.threshold and not no
-                label = int(classes[best]) if sure else None
+                label = None if no_label else int(classes[best])
                 digits.append(Digit(tuple(box), label, float(p[best]), p, image, refused=bool(no)))
         return Reading(digits, active.name, active.sha256, time.perf_counter() - start)
 
