@@ -365,6 +365,29 @@ def closeup(digit: np.ndarray, rng: np.random.Generator, *, frame_size=(480, 640
     return _camera(ink, rng, frame_size), (left, top, gw, gh)
 
 
+def _in_a_line(glyphs: list[np.ndarray], gap: int, rng: np.random.Generator, size: tuple[int, int],
+               margin: int) -> np.ndarray:
+    """``glyphs`` (each cropped to its ink, ink bright) side by side ``gap`` pixels apart on a
+    black image of ``size``, shrunk to fit ``margin`` pixels inside its edges, at a random place
+    on it, each a little (up to a tenth of its height) below the line, as a hand writes."""
+    h, w = size
+    total = sum(g.shape[1] for g in glyphs) + gap * (len(glyphs) - 1)
+    f = min((w - 2 * margin) / total, (h - 2 * margin) / max(g.shape[0] for g in glyphs))
+    if f < 1:  # shrink to fit
+        glyphs = [cv2.resize(g, (max(1, int(g.shape[1] * f)), max(1, int(g.shape[0] * f)))) for g in glyphs]
+        gap = int(gap * f)
+        total = sum(g.shape[1] for g in glyphs) + gap * (len(glyphs) - 1)
+    out = np.zeros(size, glyphs[0].dtype)
+    x = int(rng.integers(margin, max(margin + 1, w - total - margin + 1)))
+    tallest = max(g.shape[0] for g in glyphs)
+    base = int(rng.integers(margin, max(margin + 1, h - int(1.1 * tallest) - margin + 1)))
+    for g in glyphs:
+        y = min(h - g.shape[0] - margin, base + int(rng.integers(0, 1 + g.shape[0] // 10)))
+        out[y : y + g.shape[0], x : x + g.shape[1]] = np.maximum(out[y : y + g.shape[0], x : x + g.shape[1]], g)
+        x += g.shape[1] + gap
+    return out
+
+
 def large_number(digits: np.ndarray, rng: np.random.Generator, *, frame_size=(480, 640)) -> np.ndarray:
     """A number of 2-4 digits written large across the frame (35-75% of its height), with a
     marker, photographed like :func:`closeup`. Returns the BGR frame."""
@@ -374,21 +397,7 @@ def large_number(digits: np.ndarray, rng: np.random.Generator, *, frame_size=(48
     stroke = rng.uniform(0.05, 0.16)
     glyphs = [_marker(d, rng, int(height * rng.uniform(0.9, 1.1)), stroke) for d in digits]
     gap = int(rng.uniform(0.1, 0.3) * height)
-    total = sum(g.shape[1] for g in glyphs) + gap * (len(glyphs) - 1)
-    if total > fw - 2 * margin:  # shrink to fit the width
-        f = (fw - 2 * margin) / total
-        glyphs = [cv2.resize(g, (max(1, int(g.shape[1] * f)), max(1, int(g.shape[0] * f)))) for g in glyphs]
-        gap = int(gap * f)
-        total = sum(g.shape[1] for g in glyphs) + gap * (len(glyphs) - 1)
-    ink = np.zeros((fh, fw), np.float32)
-    x = int(rng.integers(margin, max(margin + 1, fw - total - margin + 1)))
-    tallest = max(g.shape[0] for g in glyphs)
-    base = int(rng.integers(margin, max(margin + 1, fh - int(1.1 * tallest) - margin + 1)))
-    for g in glyphs:
-        y = min(fh - g.shape[0] - margin, base + int(rng.integers(0, 1 + g.shape[0] // 10)))
-        ink[y : y + g.shape[0], x : x + g.shape[1]] = np.maximum(ink[y : y + g.shape[0], x : x + g.shape[1]], g)
-        x += g.shape[1] + gap
-    return _camera(ink, rng, frame_size)
+    return _camera(_in_a_line(glyphs, gap, rng, frame_size, margin), rng, frame_size)
 
 
 def drawn_number(digits: np.ndarray, rng: np.random.Generator, *, canvas_size=(280, 560)) -> np.ndarray:
@@ -404,21 +413,7 @@ def drawn_number(digits: np.ndarray, rng: np.random.Generator, *, canvas_size=(2
         rows, cols = np.flatnonzero(drawing.max(1)), np.flatnonzero(drawing.max(0))
         glyphs.append(drawing[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1])
     gap = int(rng.uniform(0.1, 0.4) * height)
-    total = sum(g.shape[1] for g in glyphs) + gap * (len(glyphs) - 1)
-    f = min(1.0, 0.95 * cw / total, 0.95 * ch / max(g.shape[0] for g in glyphs))
-    if f < 1:  # shrink to fit
-        glyphs = [cv2.resize(g, (max(1, int(g.shape[1] * f)), max(1, int(g.shape[0] * f))),
-                             interpolation=cv2.INTER_AREA) for g in glyphs]
-        gap = int(gap * f)
-        total = sum(g.shape[1] for g in glyphs) + gap * (len(glyphs) - 1)
-    canvas = np.zeros(canvas_size, np.uint8)
-    x = int(rng.integers(0, cw - total + 1))
-    tallest = max(g.shape[0] for g in glyphs)
-    base = int(rng.integers(0, ch - tallest + 1))
-    for g in glyphs:
-        y = min(ch - g.shape[0], base + int(rng.integers(0, 1 + tallest - g.shape[0] + g.shape[0] // 10)))
-        canvas[y : y + g.shape[0], x : x + g.shape[1]] = np.maximum(canvas[y : y + g.shape[0], x : x + g.shape[1]], g)
-        x += g.shape[1] + gap
+    canvas = _in_a_line(glyphs, gap, rng, canvas_size, margin=int(0.025 * ch))
     return 255 - canvas if rng.integers(2) else canvas
 
 
