@@ -115,6 +115,15 @@ def test_stroke_width_is_brought_into_mnist_range():
     assert ink_to_mnist(np.zeros((50, 50), np.float32)) is None
 
 
+def test_thinning_keeps_the_thin_strokes_of_a_digit_whose_loop_the_marker_filled():
+    mask = np.zeros((100, 80), np.uint8)
+    cv2.circle(mask, (40, 65), 22, 1, -1)  # a 6's loop, filled
+    cv2.line(mask, (25, 50), (50, 12), 1, 8)  # its stem, drawn thinner than the blob's "mean width"
+    assert stroke_width(mask.astype(bool)) > THICK
+    thinned = normalize_stroke(mask.astype(bool))
+    assert thinned[12:35, 30:55].sum() > 100  # the stem is still there (erosion alone erased it)
+
+
 def test_drawings_at_any_size_position_and_brush_are_read_right(predictor, mnist_test):
     X, y = mnist_test
     rng = np.random.default_rng(2)

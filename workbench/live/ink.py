@@ -23,9 +23,9 @@ WORK_BOX = 80
 THIN, TYPICAL, THICK = 7.0, 10.9, 16.5
 
 
-def stroke_width(mask: np.ndarray) -> float:
+def stroke_width(mask: np.ndarray, skeleton: np.ndarray | None = None) -> float:
     """Mean stroke width of a binary ink mask: ink area divided by skeleton length (pixels)."""
-    length = int(skeletonize(mask).sum())
+    length = int((skeletonize(mask) if skeleton is None else skeleton).sum())
     return float(mask.sum()) / length if length else 0.0
 
 
@@ -37,16 +37,22 @@ def normalize_stroke(mask: np.ndarray) -> np.ndarray:
     """Thin or thicken a binary digit mask (longer side about ``WORK_BOX``) to MNIST's range.
 
     A digit drawn with a fat brush becomes a blob at 28x28 (holes of 0, 6, 8, 9 close up) and
-    a hairline one fades away; MNIST's own strokes are 7-16.5 pixels at this scale.
+    a hairline one fades away; MNIST's own strokes are 7-16.5 pixels at this scale. Thinning
+    erodes by the excess of the mean width and keeps the skeleton redrawn at ``THIN`` width:
+    where a marker closed a loop, the blob inflates the mean, and erosion alone would erase
+    the digit's thinner strokes (a 6 whose filled loop ate its stem read 0).
     """
-    width = stroke_width(mask)
+    skeleton = skeletonize(mask)
+    width = stroke_width(mask, skeleton)
     if width == 0 or THIN <= width <= THICK:
         return mask
     m = mask.astype(np.uint8)
     if width > THICK:
         # Erosion by a disc of diameter d thins a stroke by about d; never erase the digit.
         thinned = cv2.erode(m, _disc(int(round(width - TYPICAL)) | 1))
-        return thinned.astype(bool) if thinned.sum() >= 0.1 * m.sum() else mask
+        if thinned.sum() < 0.1 * m.sum():
+            return mask
+        return (thinned | cv2.dilate(skeleton.astype(np.uint8), _disc(int(THIN) | 1))).astype(bool)
     return cv2.dilate(m, _disc(int(round(TYPICAL - width)) | 1)).astype(bool)
 
 
