@@ -192,8 +192,7 @@ def cmd_compare(args) -> int:
     if args.folds is not None:
         settings = replace(settings, folds=args.folds)
     names = args.pipelines or (quick_pipelines() if args.quick else list_pipelines())
-    left_out = [name for name in list_pipelines() if not args.pipelines and name not in names]
-    if left_out:
+    if args.quick and not args.pipelines and (left_out := sorted(set(list_pipelines()) - set(names))):
         print(f"compare: --quick leaves out {', '.join(left_out)} (too slow for minutes; name them to "
               "include them, or run the full comparison)", file=sys.stderr)
     command = _command(args)
