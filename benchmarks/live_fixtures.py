@@ -8,9 +8,10 @@
 - ``pages/NNNN.jpg``: a 640x480 photo (JPEG, quality 90) of a page holding 2-6 test digits in one
   or two lines, tilted up to 12 degrees, in perspective, under uneven light, with blur and
   noise; a quarter are light chalk on a dark board (:func:`workbench.live.synth.render_page`);
-- ``printed/NNNN.png``: one printed digit (OpenCV's Hershey fonts, Pillow's own font and the
-  TrueType fonts installed here), regular, bold or light, 20-85% of a 320x240 image, anywhere,
-  either polarity (:func:`workbench.live.synth.printed`);
+- ``printed/NNNN.png``: one printed digit in a font no model learned from (the second half of
+  :func:`workbench.live.synth.font_halves`: every other one of OpenCV's Hershey fonts, Pillow's
+  own font and the TrueType fonts installed here), light, regular, bold or ultra-bold, 20-85%
+  of a 320x240 image, anywhere, either polarity (:func:`workbench.live.synth.printed`);
 - ``closeups/NNNN.jpg``: one test digit written with a marker and held up to a 640x480 camera,
   30-95% of the frame height, strokes 4-25% of its height, perspective, uneven light, shadow
   (:func:`workbench.live.synth.closeup`);
@@ -34,7 +35,7 @@ import cv2
 import numpy as np
 
 from workbench.data import load_mnist
-from workbench.live.synth import closeup, drawn_number, font_names, large_number, printed, redraw, render_page
+from workbench.live.synth import closeup, drawn_number, font_halves, large_number, printed, redraw, render_page
 
 
 def make(out: Path, n_drawings: int, n_pages: int, n_others: int = 300, seed: int = 0) -> dict:
@@ -56,7 +57,7 @@ def make(out: Path, n_drawings: int, n_pages: int, n_others: int = 300, seed: in
         name = f"pages/{k:04d}.jpg"
         cv2.imwrite(str(out / name), page.image, jpeg)
         truth["pages"][name] = {"labels": page.labels, "boxes": page.boxes, "indices": [int(i) for i in idx]}
-    fonts = font_names()
+    fonts = font_halves()[1]  # the half no model learns from (the CNN and the gate learn the other)
     for k in range(n_others):
         label = int(rng.integers(10))
         image, font = printed(label, rng, fonts=fonts)

@@ -72,7 +72,7 @@ def test_clone_keeps_every_parameter():
     params = {
         "filters1": 4, "filters2": 6, "filters3": 10, "dense_units": 0, "dropout": 0.1, "epochs": 7, "batch_size": 16,
         "learning_rate": 1e-2, "lr_schedule": "constant", "rotation": 5.0, "shift": 1.0, "scale": 0.2,
-        "corruption": 0.3, "ema_momentum": 0.99,
+        "corruption": 0.3, "printed": 0.2, "ema_momentum": 0.99,
         "validation_fraction": 0.2, "early_stopping": True, "n_iter_no_change": 5, "warm_start": True,
         "random_state": 42, "verbose": 2,
     }
@@ -247,3 +247,18 @@ def test_bad_input_and_params(fitted):
         CNNClassifier(early_stopping=True).fit(np.zeros((4, 28, 28), np.uint8), [0, 1, 0, 1])
     with pytest.raises(ValueError, match="lr_schedule must be"):
         CNNClassifier(lr_schedule="step").fit(np.zeros((4, 28, 28), np.uint8), [0, 1, 0, 1])
+
+
+def test_printed_digits_join_the_training_data_of_the_classes_present(data):
+    X, y = data
+    keep = np.isin(y, [3, 7])
+    clf = CNNClassifier(**{**SMALL, "epochs": 1, "printed": 0.5})
+    clf._init_model(np.array([3, 7]))
+    images, labels = clf._with_printed(check_images(X[keep])[..., None], y[keep], np.array([3, 7]))
+    assert len(images) == keep.sum() + round(0.5 * keep.sum()) and images.shape[1:] == (28, 28, 1)
+    assert set(labels[keep.sum():]) == {3, 7} and 0 <= images.min() and images.max() <= 1
+    assert clf.fit(X[keep], y[keep]).classes_.tolist() == [3, 7]
+    with pytest.raises(ValueError, match="printed needs the labels to be the integers 0-9"):
+        CNNClassifier(**{**SMALL, "printed": 0.1}).fit(X[:20], np.array(["a", "b"] * 10))
+    with pytest.raises(ValueError, match="printed must be in"):
+        CNNClassifier(printed=2).fit(X[:20], y[:20])

@@ -65,14 +65,6 @@ def _drawn(X: np.ndarray, seed: int) -> np.ndarray:
     return np.stack([read_canvas(redraw(image, rng, invert=False)) for image in X])
 
 
-def fonts_split() -> tuple[list[str], list[str]]:
-    """The fonts the gate is trained on, and the ones kept to measure it (every other one)."""
-    from workbench.live.synth import font_names
-
-    fonts = font_names()
-    return fonts[::2], fonts[1::2]
-
-
 #: Handwriting-like letters: the gate learns from two stroke fonts; the script font is kept to
 #: measure it on a hand it never saw.
 HAND_TRAIN, HAND_MEASURE = ["hershey-simplex", "hershey-italic"], ["hershey-script-simplex"]
@@ -80,7 +72,9 @@ HAND_TRAIN, HAND_MEASURE = ["hershey-simplex", "hershey-italic"], ["hershey-scri
 
 def _measure_fonts() -> dict[str, list[str] | None]:
     """The fonts each kind of non-digit is drawn in to measure the gate: none it was trained on."""
-    return {"letter": fonts_split()[1], "handwritten letter": HAND_MEASURE, "scribble": None, "marks": None}
+    from workbench.live.synth import font_halves
+
+    return {"letter": font_halves()[1], "handwritten letter": HAND_MEASURE, "scribble": None, "marks": None}
 
 
 def held_out_non_digits(kind: str, seed: int = 1) -> tuple[np.ndarray, np.ndarray]:
@@ -91,12 +85,9 @@ def held_out_non_digits(kind: str, seed: int = 1) -> tuple[np.ndarray, np.ndarra
 
 def _printed_digits(n: int, seed: int, fonts: list[str]) -> np.ndarray:
     """Printed digits in ``fonts`` as the canvas reader gives them: digits too, for the gate."""
-    from workbench.live.canvas import read_canvas
-    from workbench.live.synth import typed
+    from workbench.live.synth import printed_digits
 
-    rng = np.random.default_rng(seed)
-    images = [read_canvas(typed(str(int(rng.integers(10))), rng, fonts=fonts)) for _ in range(n)]
-    return np.stack(images)
+    return printed_digits(n, np.random.default_rng(seed), fonts=fonts)[0]
 
 
 def _traced_digits(n: int, seed: int, fonts: list[str]) -> np.ndarray:
@@ -142,11 +133,12 @@ def training_set(seed: int = 0, *, scanned: int = 24_000, drawn: int = 16_000, p
     photos; against letters (training fonts and hands), scribbles and marks, as many of each
     as ``negatives`` says (default :data:`NEGATIVES`)."""
     from workbench.data import load_mnist
+    from workbench.live.synth import font_halves
 
     X, _ = load_mnist("train")
     rng = np.random.default_rng(seed)
     picked = rng.choice(len(X), scanned + drawn, replace=False)
-    train_fonts, _ = fonts_split()
+    train_fonts, _ = font_halves()
     fonts = {"letter": train_fonts, "handwritten letter": HAND_TRAIN}
     negatives = [_non_digits(kind, n, seed + i, fonts.get(kind))[0]
                  for i, (kind, n) in enumerate((negatives or NEGATIVES).items())]
@@ -183,10 +175,10 @@ def measure(score, threshold: float, seed: int = 1) -> list[dict]:
     never saw. ``score(images)``: e.g. ``lambda X: digit_score(gate, X)``, or a model's own
     top probability."""
     from workbench.data import load_mnist
-    from workbench.live.synth import DIGIT_LIKE_LETTERS
+    from workbench.live.synth import DIGIT_LIKE_LETTERS, font_halves
 
     X_test, _ = load_mnist("test")
-    _, measure_fonts = fonts_split()
+    _, measure_fonts = font_halves()
     rows = []
     for kind, images in (("MNIST test digits (second half)", X_test[5000:]),
                          ("test digits drawn on the canvas", _drawn(X_test[5000:6000], seed)),

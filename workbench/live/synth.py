@@ -439,12 +439,33 @@ def _on_canvas(ink: np.ndarray, rng: np.random.Generator, canvas_size: tuple[int
     return (canvas * 255).astype(np.uint8)
 
 
-def typed(text: str, rng: np.random.Generator, *, fonts: list[str], canvas_size=(280, 280)) -> np.ndarray:
-    """``text`` printed in a random font of ``fonts``, regular, bold or light, at a random size
-    and place on a canvas: uint8, white on black."""
+def typed(text: str, rng: np.random.Generator, *, fonts: list[str], canvas_size=(280, 280),
+          weights=(0.5, 1.0, 2.0)) -> np.ndarray:
+    """``text`` printed in a random font of ``fonts``, at a random weight of ``weights`` (1
+    regular, 2 bold, 0.5 light), size and place on a canvas: uint8, white on black."""
     font = fonts[int(rng.integers(len(fonts)))]
-    glyph = _glyph(text, font, 120, float(rng.choice([0.5, 1.0, 2.0]))).astype(np.float32) / 255
+    glyph = _glyph(text, font, 120, float(rng.choice(weights))).astype(np.float32) / 255
     return _on_canvas(glyph, rng, canvas_size)
+
+
+def font_halves() -> tuple[list[str], list[str]]:
+    """Every other font of :func:`font_names`: the half models learn printed digits from (the
+    CNN, the digit gate), and the half kept to measure them on fonts they never saw."""
+    fonts = font_names()
+    return fonts[::2], fonts[1::2]
+
+
+def printed_digits(n: int, rng: np.random.Generator, *, fonts: list[str], labels=tuple(range(10)),
+                   weights=(0.5, 1.0, 2.0)) -> tuple[np.ndarray, np.ndarray]:
+    """``n`` digits of ``labels`` printed in ``fonts`` (:func:`typed`), as the canvas reader
+    brings them to the MNIST convention: uint8 images ``(n, 28, 28)`` and their labels."""
+    from workbench.live.canvas import read_canvas
+
+    chosen, images = [], []
+    for _ in range(n):
+        chosen.append(labels[int(rng.integers(len(labels)))])
+        images.append(read_canvas(typed(str(chosen[-1]), rng, fonts=fonts, weights=weights)))
+    return np.stack(images), np.asarray(chosen)
 
 
 def traced(text: str, rng: np.random.Generator, *, fonts: list[str], canvas_size=(280, 280)) -> np.ndarray:
