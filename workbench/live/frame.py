@@ -26,6 +26,7 @@ LARGE_HEIGHT_FRACTION = 0.2  # the coarse pass looks for digits at least this hi
 MAX_HEIGHT_FRACTION = 0.97
 SPECK_FRACTION = 0.4  # a round solid dot less than this share of the digits' height is a speck
 LINE_REACH = 0.8  # a box farther than this many digit heights from a line's course starts a new line
+MAX_ASPECT = 2.5  # widest digit box, width over height (a flat 5 in perspective: 2.2)
 
 
 @dataclass(frozen=True)
@@ -267,7 +268,7 @@ def _segment(gray: np.ndarray, side: int, min_height_fraction: float, large: boo
         area = stats[ids, cv2.CC_STAT_AREA].sum()
         return (
             min_height <= h <= MAX_HEIGHT_FRACTION * fh
-            and 0.02 <= w / h <= 2.0  # a "1" is narrow, some 2s and 5s are flat
+            and 0.02 <= w / h <= MAX_ASPECT  # a "1" is narrow, some 2s and 5s are flat
             # lines and frames are sparse, blots solid; a straight "1" is a solid bar
             and 0.06 <= area / (w * h) <= (1.0 if w / h < 0.35 else 0.85)
             and _surrounded(ink, labels, x0, y0, x1, y1, ids)
@@ -286,7 +287,7 @@ def _segment(gray: np.ndarray, side: int, min_height_fraction: float, large: boo
     # A round solid dot is no digit's stroke: a pen's touch or a speck of dust beside a digit.
     dots = [b for b in pieces if _dot(b, stats)]
     typical = float(np.median([b[3] - b[1] for b in [b for b in whole if b not in dots] or whole]))
-    pieces = [b for b in pieces if max(b[2] - b[0], b[3] - b[1]) <= 2 * typical
+    pieces = [b for b in pieces if max(b[2] - b[0], b[3] - b[1]) <= MAX_ASPECT * typical
               and not (b in dots and max(b[2] - b[0], b[3] - b[1]) < SPECK_FRACTION * typical)]
     candidates = [
         b for b in _merge_pieces(pieces, 1.6 * typical)
