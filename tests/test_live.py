@@ -207,6 +207,17 @@ def test_pen_dots_beside_a_digit_are_not_digits():
     assert len(find_digits(page)) == 1
 
 
+def test_a_flat_digit_held_up_in_perspective_is_found():
+    """A 5 more than twice as wide as high (an MNIST 5 in perspective measured 2.2) is a digit."""
+    glyph = np.zeros((120, 100), np.uint8)
+    cv2.putText(glyph, "5", (10, 105), cv2.FONT_HERSHEY_SIMPLEX, 3.5, 255, 7, cv2.LINE_AA)
+    rows, cols = np.flatnonzero(glyph.max(1)), np.flatnonzero(glyph.max(0))
+    flat = cv2.resize(glyph[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1], (230, 100)).astype(np.float32)
+    photo = np.full((480, 640), 190, np.float32) + np.random.default_rng(0).normal(0, 4, (480, 640))
+    photo[60:160, 40:270] -= 0.6 * flat
+    assert [c.box[2] / c.box[3] > 2 for c in find_digits(np.clip(photo, 0, 255).astype(np.uint8))] == [True]
+
+
 def test_unsure_digits_are_not_guessed(cnn, mnist_test):
     frame = next(pages(mnist_test, 1, seed=5)).image
     confidences = sorted({d.confidence for d in Predictor(cnn).read_frame(frame).digits})
