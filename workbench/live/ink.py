@@ -48,8 +48,11 @@ def normalize_stroke(mask: np.ndarray) -> np.ndarray:
         return mask
     m = mask.astype(np.uint8)
     if width > THICK:
-        # Erosion by a disc of diameter d thins a stroke by about d; never erase the digit.
-        thinned = cv2.erode(m, _disc(int(round(width - TYPICAL)) | 1))
+        # Erosion by a disc of diameter d thins a stroke by about d; never erase the digit. A
+        # disc wider than twice the mask's diagonal erodes as any wider one does (a solid blob's
+        # "width" can ask for 745 pixels: 73 ms instead of 0.5).
+        diameter = min(int(round(width - TYPICAL)), 2 * int(np.hypot(*m.shape)) + 3)
+        thinned = cv2.erode(m, _disc(diameter | 1))
         if thinned.sum() < 0.1 * m.sum():
             return mask
         return (thinned | cv2.dilate(skeleton.astype(np.uint8), _disc(int(THIN) | 1))).astype(bool)
