@@ -1,7 +1,8 @@
 """Three cnn networks trained from seeds 0, 1 and 2, their probabilities averaged.
 
-Each member is the ``cnn`` pipeline's network and recipe (25 epochs, augmentation, noise and
-stroke corruption on half the images); only the seed differs, so the members err on different
+Each member is the ``cnn`` pipeline's network and recipe as it was on 2026-11-25 (25 epochs,
+augmentation, noise and stroke corruption on half the images; no printed digits, which
+``cnn`` has learned from since); only the seed differs, so the members err on different
 digits and the average errs on fewer. Fitting trains the three in turn (about three times
 ``cnn``'s time); predicting runs the three networks on each batch.
 """
