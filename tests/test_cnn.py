@@ -249,12 +249,20 @@ def test_bad_input_and_params(fitted):
         CNNClassifier(lr_schedule="step").fit(np.zeros((4, 28, 28), np.uint8), [0, 1, 0, 1])
 
 
-def test_printed_digits_join_the_training_data_of_the_classes_present(data):
+def test_printed_digits_join_the_training_data_of_the_classes_present(data, monkeypatch):
+    from workbench.live import synth
+
     X, y = data
     keep = np.isin(y, [3, 7])
     clf = CNNClassifier(**{**SMALL, "epochs": 1, "printed": 0.5})
     clf._init_model(np.array([3, 7]))
+    fonts_used = []
+    real = synth.printed_digits
+    monkeypatch.setattr(synth, "printed_digits",
+                        lambda *a, fonts, **k: fonts_used.append(fonts) or real(*a, fonts=fonts, **k))
     images, labels = clf._with_printed(check_images(X[keep])[..., None], y[keep], np.array([3, 7]))
+    learned, measured = synth.font_halves()  # the fixtures print in the second half only
+    assert fonts_used == [learned] and learned and measured and not set(learned) & set(measured)
     assert len(images) == keep.sum() + round(0.5 * keep.sum()) and images.shape[1:] == (28, 28, 1)
     assert set(labels[keep.sum():]) == {3, 7} and 0 <= images.min() and images.max() <= 1
     assert clf.fit(X[keep], y[keep]).classes_.tolist() == [3, 7]
