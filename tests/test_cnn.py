@@ -260,7 +260,7 @@ def test_printed_digits_join_the_training_data_of_the_classes_present(data, monk
     real = synth.printed_digits
     monkeypatch.setattr(synth, "printed_digits",
                         lambda *a, fonts, **k: fonts_used.append(fonts) or real(*a, fonts=fonts, **k))
-    images, labels = clf._with_printed(check_images(X[keep])[..., None], y[keep], np.array([3, 7]))
+    images, labels = clf._with_printed(check_images(X[keep])[..., None], y[keep], 0.5)
     learned, measured = synth.font_halves()  # the fixtures print in the second half only
     assert fonts_used == [learned] and learned and measured and not set(learned) & set(measured)
     assert len(images) == keep.sum() + round(0.5 * keep.sum()) and images.shape[1:] == (28, 28, 1)

@@ -165,6 +165,9 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         classes = np.unique(y)
         if len(classes) < 2:
             raise ValueError(f"CNNClassifier needs at least 2 classes in y, got {len(classes)}")
+        if self.printed and not (y.dtype.kind in "iu" and classes.min() >= 0 and classes.max() <= 9):
+            raise ValueError(f"printed needs the labels to be the integers 0-9 (the digits printed); "
+                             f"y has {classes.tolist()[:10]} ({y.dtype})")
         if not (self.warm_start and hasattr(self, "model_")):
             self._init_model(classes)
         elif not np.array_equal(classes, self.classes_):
@@ -172,21 +175,17 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
                 f"warm_start: y has classes {classes.tolist()} but the network was trained on "
                 f"{self.classes_.tolist()}; fit with warm_start=False to start over"
             )
-        if self.printed:
-            images, y = self._with_printed(images, y, classes)
-        self._train(images, y, self.epochs, self.lr_schedule)
+        self._train(images, y, self.epochs, self.lr_schedule, printed=self.printed)
         return self
 
-    def _with_printed(self, images, y, classes):
-        """The training images and labels with ``printed`` times as many printed digits added."""
+    def _with_printed(self, images, y, share):
+        """The training images and labels with ``share`` times as many printed digits added, of
+        the classes in ``y``."""
         from workbench.live.synth import font_halves, printed_digits
 
-        if not (y.dtype.kind in "iu" and classes.min() >= 0 and classes.max() <= 9):
-            raise ValueError(f"printed needs the labels to be the integers 0-9 (the digits printed); "
-                             f"y has {classes.tolist()[:10]} ({y.dtype})")
-        n = int(round(self.printed * len(images)))
+        n = int(round(share * len(images)))
         rng = np.random.default_rng(self.seed_)
-        extra, labels = printed_digits(n, rng, fonts=font_halves()[0], labels=classes.tolist(),
+        extra, labels = printed_digits(n, rng, fonts=font_halves()[0], labels=np.unique(y).tolist(),
                                        weights=(0.5, 1.0, 2.0, 3.0))
         return np.concatenate([images, extra[..., None].astype(np.float32) / 255]), np.concatenate([y, labels])
 
@@ -262,7 +261,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         self._sync_weights()
         self._forward = compile_forward(self.model_, self._weights)
 
-    def _train(self, images, y, epochs, schedule):
+    def _train(self, images, y, epochs, schedule, printed=0.0):
         from workbench.cnn_training import make_train_step, recalibrate_batch_norm, run_epochs
         from workbench.progress import Progress
 
@@ -277,6 +276,9 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
                 stratify=stratify,
             )
             val = (val_x, val_y)
+        if printed:  # after the split: the validation figures stay those of the caller's images
+            images, labels = self._with_printed(images, self.classes_[y_idx], printed)
+            y_idx = np.searchsorted(self.classes_, labels).astype(np.int32)
         if self._train_step is None:
             self._train_step = make_train_step(self.model_, self._optimizer, rotation=self.rotation, shift=self.shift,
                                                scale=self.scale, corruption=self.corruption)
