@@ -60,6 +60,10 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         the canvas reader, so that a printed 1 with a foot or a bold 4 whose counter closes
         reads as the digit it is. Needs the labels to be the integers 0-9; only the classes
         present in ``y`` are printed. 0 disables.
+    label_smoothing : float, default=0.0
+        Train against targets that give this share of the probability to all classes evenly
+        (Szegedy et al.'s label smoothing, as ``keras.losses.CategoricalCrossentropy``'s):
+        the loss stops pushing the logits of easy images apart (0 disables).
     ema_momentum : float, default=0.0
         Keep an exponential moving average of the weights over the training steps (Keras'
         optimizer EMA) with this momentum, and predict with the average at the end of each
@@ -126,6 +130,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         scale: float = 0.1,
         corruption: float = 0.0,
         printed: float = 0.0,
+        label_smoothing: float = 0.0,
         ema_momentum: float = 0.0,
         validation_fraction: float = 0.0,
         early_stopping: bool = False,
@@ -148,6 +153,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         self.scale = scale
         self.corruption = corruption
         self.printed = printed
+        self.label_smoothing = label_smoothing
         self.ema_momentum = ema_momentum
         self.validation_fraction = validation_fraction
         self.early_stopping = early_stopping
@@ -214,6 +220,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             raise ValueError(f"corruption must be in [0, 1], got {self.corruption}")
         if not 0 <= self.printed <= 1:
             raise ValueError(f"printed must be in [0, 1], got {self.printed}")
+        if not 0 <= self.label_smoothing < 1:
+            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
         if not 0 <= self.ema_momentum < 1:
             raise ValueError(f"ema_momentum must be in [0, 1), got {self.ema_momentum}")
         if self.ema_momentum and self.early_stopping:
@@ -281,7 +289,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
             y_idx = np.searchsorted(self.classes_, labels).astype(np.int32)
         if self._train_step is None:
             self._train_step = make_train_step(self.model_, self._optimizer, rotation=self.rotation, shift=self.shift,
-                                               scale=self.scale, corruption=self.corruption)
+                                               scale=self.scale, corruption=self.corruption,
+                                               label_smoothing=self.label_smoothing)
         start_state = (
             [v.value for v in self.model_.trainable_variables],
             [v.value for v in self.model_.non_trainable_variables],

@@ -36,9 +36,12 @@ def learning_rate_at(step: int, total_steps: int, peak: float, warmup_steps: int
     return peak * 0.5 * (1 + math.cos(math.pi * min(1.0, progress)))
 
 
-def make_train_step(model, optimizer, *, rotation: float, shift: float, scale: float, corruption: float):
+def make_train_step(model, optimizer, *, rotation: float, shift: float, scale: float, corruption: float,
+                    label_smoothing: float = 0.0):
     """The jit-compiled training step of ``model`` with ``optimizer`` (built on its trainable
-    variables): augment (random affine, then corruption), forward, backward and update.
+    variables): augment (random affine, then corruption), forward, backward and update. The
+    loss is the cross-entropy against targets that give ``label_smoothing`` of the probability
+    to all classes evenly.
 
     ``step(state, images, labels, batch, key, learning_rate) -> (state, loss, correct)``, where
     ``state`` is ``(trainable, non_trainable, optimizer variables)`` as arrays, ``images`` and
@@ -47,11 +50,13 @@ def make_train_step(model, optimizer, *, rotation: float, shift: float, scale: f
     lr_index = next(i for i, v in enumerate(optimizer.variables) if v.path.endswith("learning_rate"))
     augment = rotation or shift or scale
     rotation, shift, scale, corruption = float(rotation), float(shift), float(scale), float(corruption)
+    smoothing = float(label_smoothing)
 
     def loss_fn(trainable, non_trainable, x, y):
         logits, non_trainable = model.stateless_call(trainable, non_trainable, x, training=True)
         log_probs = jax.nn.log_softmax(logits)
-        loss = -jnp.mean(jnp.take_along_axis(log_probs, y[:, None], axis=1))
+        nll = -jnp.take_along_axis(log_probs, y[:, None], axis=1)[:, 0]
+        loss = jnp.mean((1 - smoothing) * nll - smoothing * jnp.mean(log_probs, axis=1))
         correct = jnp.sum(jnp.argmax(logits, axis=1) == y)
         return loss, (non_trainable, correct)
 
