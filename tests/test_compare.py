@@ -194,6 +194,49 @@ def test_rerun_takes_every_result_from_the_cache(report):
     assert more.environment["cached_tasks"] == 1 + 2  # the final fit and the two learning-curve points
 
 
+def test_changed_code_recomputes_every_result(report, monkeypatch):
+    # joblib keys a task by its function and arguments: a pipeline's classes are hashed by
+    # name, so a change to, say, the normaliser's code would be served from the old results.
+    import workbench.compare as compare_module
+
+    _, _, tmp = report
+    old = list((tmp / "cache").glob("code-*"))
+    monkeypatch.setattr(compare_module, "code_fingerprint", lambda pipes: "0" * 12)
+    again = compare(["logreg"], TINY, cache_dir=tmp / "cache")
+    assert again.environment["cached_tasks"] == 0
+    assert [p.name for p in (tmp / "cache").glob("code-*")] == ["code-" + "0" * 12] and old
+
+
+def test_code_fingerprint_follows_the_workbench_and_a_users_own_classes(tmp_path, monkeypatch):
+    import importlib
+
+    from sklearn.pipeline import Pipeline
+
+    from workbench.compare import code_fingerprint
+
+    package = tmp_path / "package"
+    (package / "sub").mkdir(parents=True)
+    (package / "a.py").write_text("A = 1\n")
+    (package / "sub" / "b.py").write_text("B = 2\n")
+    user = tmp_path / "user"
+    user.mkdir()
+    (user / "my_step.py").write_text(
+        "from sklearn.base import BaseEstimator, TransformerMixin\n"
+        "class Double(TransformerMixin, BaseEstimator):\n"
+        "    def fit(self, X, y=None):\n        return self\n"
+        "    def transform(self, X):\n        return X * 2\n")
+    monkeypatch.syspath_prepend(str(user))
+    pipe = Pipeline([("double", importlib.import_module("my_step").Double())])
+    first = code_fingerprint([pipe], root=package)
+    assert code_fingerprint([pipe], root=package) == first and len(first) == 12
+    (package / "sub" / "b.py").write_text("B = 3\n")
+    second = code_fingerprint([pipe], root=package)
+    assert second != first
+    (user / "my_step.py").write_text((user / "my_step.py").read_text().replace("X * 2", "X * 3"))
+    assert code_fingerprint([pipe], root=package) != second
+    assert code_fingerprint([], root=package) != code_fingerprint([pipe], root=package)
+
+
 def test_a_saved_model_of_the_same_pipeline_and_data_is_reused(models_dir, tmp_path):
     pipe, meta = fit_pipeline("logreg", subset=TINY.train_subset)
     save_model(pipe, "logreg", metadata=meta)

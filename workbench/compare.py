@@ -6,11 +6,14 @@ turns it into the report.
 Work is split into tasks (one CV fold, one learning-curve point, one final fit and its
 assessment) that run in parallel with joblib and are cached on disk with ``joblib.Memory``:
 a rerun computes only what changed (the pipeline's parameters or code, the data, the
-settings). The cache holds pickles written by this program; it lives in ``<out>/.cache``.
+settings). The cache holds pickles written by this program; it lives in
+``<out>/.cache/code-<fingerprint>``, one folder per version of the code that computed it
+(:func:`code_fingerprint`).
 """
 
 from __future__ import annotations
 
+import hashlib
 import itertools
 import os
 import platform
@@ -76,6 +79,47 @@ class Comparison:
     X_test: np.ndarray
     y_test: np.ndarray
     environment: dict = field(default_factory=dict)
+
+
+# ---- the cache's key for the code ---------------------------------------------------------
+
+def code_fingerprint(pipes, root: Path | None = None) -> str:
+    """12 hex digits of SHA-256 over the workbench's source files (``root``, default the
+    installed package) and the source files of the pipelines' own classes defined elsewhere
+    (a user's transformer; not the libraries in site-packages).
+
+    ``joblib.Memory`` keys a result by its task function's code and its arguments; a pipeline
+    is hashed by its parameters, and its classes by name, not code. A change to the normaliser
+    or the CNN's code would otherwise leave the old results in the cache, served as new.
+    """
+    root = Path(__file__).parent if root is None else Path(root)
+    files = {path: path.relative_to(root).as_posix() for path in root.rglob("*.py")}
+    for pipe in pipes:
+        for obj in [pipe, *pipe.get_params(deep=True).values()]:
+            module = sys.modules.get(type(obj).__module__)
+            source = getattr(module, "__file__", None)
+            if source and "site-packages" not in Path(source).parts and Path(source).suffix == ".py":
+                source = Path(source).resolve()
+                if not source.is_relative_to(root.resolve()) and not source.is_relative_to(Path(sys.base_prefix)):
+                    files[source] = f"{type(obj).__module__}.py"
+    digest = hashlib.sha256()
+    for path, name in sorted(files.items(), key=lambda item: item[1]):
+        digest.update(name.encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()[:12]
+
+
+def _cache_folder(cache_dir: str | Path, fingerprint: str) -> str:
+    """``cache_dir/code-<fingerprint>``, created; the folders of other code versions in
+    ``cache_dir`` are removed (their results are not reused, and each can take gigabytes)."""
+    import shutil
+
+    cache_dir = Path(cache_dir).resolve()
+    folder = cache_dir / f"code-{fingerprint}"
+    folder.mkdir(parents=True, exist_ok=True)
+    for other in cache_dir.glob("code-*"):
+        if other != folder and other.is_dir():
+            shutil.rmtree(other, ignore_errors=True)
+    return str(folder)
 
 
 # ---- tasks: module-level functions so that joblib can cache them and run them in workers ----
@@ -224,7 +268,8 @@ def compare(
     settings : Settings, default=FULL
         Data sizes and seeds (:data:`FULL` or :data:`QUICK`, or your own).
     cache_dir : path, optional
-        Where task results are cached; ``None`` caches nothing.
+        Where task results are cached; ``None`` caches nothing. Results are kept in a folder
+        per version of the code (:func:`code_fingerprint`); those of other versions are removed.
     n_jobs : int, optional
         Tasks run in parallel with joblib.
     log_path : path, optional
@@ -274,7 +319,7 @@ def compare(
         tasks += [("cv", name, k, clone(pipe), X_cv, y_cv, tr, te) for k, (tr, te) in enumerate(splits)]
         tasks += [("learning", name, n, clone(pipe), *learning_data[n], X_test, y_test) for n in sizes]
 
-    cache = str(Path(cache_dir).resolve()) if cache_dir is not None else None
+    cache = _cache_folder(cache_dir, code_fingerprint(pipes.values())) if cache_dir is not None else None
     arrays = [X_cv, y_cv, X_train, y_train, X_test, y_test, X_rob, y_rob, X_non,
               *itertools.chain(*learning_data.values())]
     results, n_cached = {}, 0
