@@ -218,6 +218,28 @@ def test_a_flat_digit_held_up_in_perspective_is_found():
     assert [c.box[2] / c.box[3] > 2 for c in find_digits(np.clip(photo, 0, 255).astype(np.uint8))] == [True]
 
 
+def test_a_hole_the_threshold_left_in_a_bold_stroke_is_filled_and_a_counter_is_not():
+    # The local threshold's window, small next to an ultra-bold stroke, can leave the stroke's
+    # middle out of the piece: a bold 7 with such a hole was thinned into a loop (read 9).
+    from workbench.live.frame import _with_inked_holes
+
+    piece = np.zeros((60, 60), bool)
+    piece[10:50, 10:50] = True
+    piece[25:35, 25:35] = False  # a hole in the middle of the piece
+    crop = np.where(piece, 230, 20).astype(np.uint8)
+    inked, counter, shadowed = crop.copy(), crop.copy(), crop.copy()
+    inked[25:35, 25:35] = 228  # the stroke's own ink: the hole is a threshold's artefact
+    shadowed[25:35, 25:35] = 180  # above the level, but fainter than the strokes: a shadowed counter
+    level = 125
+    assert _with_inked_holes(piece, inked, level)[25:35, 25:35].all()
+    assert not _with_inked_holes(piece, counter, level)[25:35, 25:35].any()
+    assert not _with_inked_holes(piece, shadowed, level)[25:35, 25:35].any()
+    ring = np.zeros((60, 60), bool)
+    ring[10:50, 10:50] = True
+    ring[:, 25:35] = False  # paper joined to the box's edge is no hole, however inked
+    assert np.array_equal(_with_inked_holes(ring, np.full((60, 60), 230, np.uint8), level), ring)
+
+
 def test_unsure_digits_are_not_guessed(cnn, mnist_test):
     frame = next(pages(mnist_test, 1, seed=5)).image
     confidences = sorted({d.confidence for d in Predictor(cnn).read_frame(frame).digits})

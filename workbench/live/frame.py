@@ -144,6 +144,32 @@ def _piece(labels: np.ndarray, ids) -> np.ndarray:
     return labels == ids[0] if len(ids) == 1 else np.isin(labels, ids)
 
 
+def _with_inked_holes(piece: np.ndarray, crop: np.ndarray, level: float) -> np.ndarray:
+    """``piece`` with those of its holes filled that are ink through and through: 90% of their
+    pixels above ``level`` in ``crop``, with a median at least 90% of the piece's own. The local
+    threshold, whose window is small next to an ultra-bold stroke, can leave a stroke's middle
+    out: a bold 7 came out with a hole whose outline the thinning turned into a loop (read 9 or
+    unsure). A real counter is paper, and a shadowed one is fainter than the strokes: both stay
+    open."""
+    outlines, hierarchy = cv2.findContours(piece.astype(np.uint8), cv2.RETR_CCOMP, cv2.CHAIN_APPROX_SIMPLE)
+    filled, stroke = piece, None
+    for outline, (_, _, _, parent) in zip(outlines, hierarchy[0] if hierarchy is not None else [], strict=True):
+        if parent < 0:
+            continue  # an outer outline; a hole's has the piece around it as its parent
+        x, y, w, h = cv2.boundingRect(outline)
+        inside = cv2.drawContours(np.zeros((h, w), np.uint8), [outline], -1, 1, cv2.FILLED, offset=(-x, -y))
+        inside = inside.astype(bool) & ~piece[y : y + h, x : x + w]
+        values = crop[y : y + h, x : x + w][inside]
+        if values.size == 0 or np.count_nonzero(values > level) < 0.9 * values.size:
+            continue
+        if stroke is None:
+            stroke = _quantiles(crop[piece], (0.5,))[0]
+        if _quantiles(values, (0.5,))[0] >= 0.9 * stroke:
+            filled = filled.copy() if filled is piece else filled
+            filled[y : y + h, x : x + w] |= inside
+    return filled
+
+
 def _surrounded(ink, labels, x0, y0, x1, y1, ids) -> bool:
     """Whether a blob is ink with background all around it (in a margin of a fifth of its
     height), as a digit is; the edge of a page or a shadow has background on one side only."""
@@ -307,8 +333,8 @@ def _segment(gray: np.ndarray, side: int, min_height_fraction: float, large: boo
         # Re-threshold the digit's own pixels (Otsu within its box): strokes keep their width
         # whatever the local light; the component mask keeps neighbours out.
         level, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-        near = cv2.dilate(piece.astype(np.uint8), np.ones((3, 3), np.uint8)).astype(bool)
-        strokes = (crop > level) & near
+        near = cv2.dilate(_with_inked_holes(piece, crop, level).astype(np.uint8), np.ones((3, 3), np.uint8))
+        strokes = (crop > level) & near.astype(bool)
         # Strokes, not a solid: even a marker stroke a quarter of the digit thick leaves no
         # point farther than a quarter of its size from the paper; a sheet or a blot does.
         if large and (_thickest(strokes) > 0.3 * max(strokes.shape) or _sheet(strokes)):
