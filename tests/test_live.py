@@ -240,6 +240,20 @@ def test_a_hole_the_threshold_left_in_a_bold_stroke_is_filled_and_a_counter_is_n
     assert np.array_equal(_with_inked_holes(ring, np.full((60, 60), 230, np.uint8), level), ring)
 
 
+def test_a_fives_bar_standing_apart_joins_it_and_two_digits_stay_two():
+    # A close-up 5 (fixture closeups/0215): body 172 x 145 pixels, its bar 133 x 37 above and
+    # to the right; together 1.8 times as wide as high, more than the 1.6 digit heights that
+    # two pieces of one digit were allowed. The 5 was read without its bar (unsure).
+    from workbench.live.frame import _merge_pieces
+
+    body, bar = [64, 136, 236, 281, 2], [199, 129, 332, 166, 1]
+    assert _merge_pieces([bar, body], 1.6 * 145) == [[64, 129, 332, 281, 1, 2]]
+    # Two whole digits side by side, touching, stay two: only a part less than half a digit
+    # high may widen the box.
+    left, right = [0, 0, 130, 145, 1], [128, 0, 258, 145, 2]
+    assert len(_merge_pieces([left, right], 1.6 * 145)) == 2
+
+
 def test_unsure_digits_are_not_guessed(cnn, mnist_test):
     frame = next(pages(mnist_test, 1, seed=5)).image
     confidences = sorted({d.confidence for d in Predictor(cnn).read_frame(frame).digits})

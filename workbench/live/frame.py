@@ -116,7 +116,10 @@ def _components(mask: np.ndarray):
 
 def _merge_pieces(boxes: list[list[int]], limit: float) -> list[list[int]]:
     """Merge the boxes ``[x0, y0, x1, y1, ids...]`` of one broken digit (the bar of a 5):
-    overlapping in x, close in y, together no larger than ``limit`` pixels either way."""
+    overlapping in x, close in y, together no larger than ``limit`` pixels (1.6 digit heights)
+    either way; a part less than half a digit high (a 5's bar, a 7's stroke) may make the
+    whole up to two digit heights wide (a 5 whose bar stands apart measured 1.8)."""
+    typical = limit / 1.6
     merged = True
     while merged:
         merged = False
@@ -127,9 +130,10 @@ def _merge_pieces(boxes: list[list[int]], limit: float) -> list[list[int]]:
                 gap_y = max(v0 - y1, y0 - v1)
                 touching = overlap_x >= -0.05 * limit and gap_y <= 0
                 union = [min(x0, u0), min(y0, v0), max(x1, u1), max(y1, v1)]
+                widest = 2 * typical if min(y1 - y0, v1 - v0) < 0.5 * typical else limit
                 if (
                     (touching or overlap_x >= 0.25 * min(x1 - x0, u1 - u0) and gap_y <= 0.15 * limit)
-                    and max(union[2] - union[0], union[3] - union[1]) <= limit
+                    and union[2] - union[0] <= widest and union[3] - union[1] <= limit
                 ):
                     boxes[i] = [*union, *boxes[i][4:], *boxes[j][4:]]
                     del boxes[j]
