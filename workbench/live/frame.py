@@ -337,7 +337,9 @@ def _segment(gray: np.ndarray, side: int, min_height_fraction: float, large: boo
         # Re-threshold the digit's own pixels (Otsu within its box): strokes keep their width
         # whatever the local light; the component mask keeps neighbours out.
         level, _ = cv2.threshold(crop, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
-        near = cv2.dilate(_with_inked_holes(piece, crop, level).astype(np.uint8), np.ones((3, 3), np.uint8))
+        if not large and y1 - y0 >= 0.15 * max(fh, fw):  # strokes that can be wide next to the window
+            piece = _with_inked_holes(piece, crop, level)
+        near = cv2.dilate(piece.astype(np.uint8), np.ones((3, 3), np.uint8))
         strokes = (crop > level) & near.astype(bool)
         # Strokes, not a solid: even a marker stroke a quarter of the digit thick leaves no
         # point farther than a quarter of its size from the paper; a sheet or a blot does.
