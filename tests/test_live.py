@@ -247,11 +247,11 @@ def test_a_fives_bar_standing_apart_joins_it_and_two_digits_stay_two():
     from workbench.live.frame import _merge_pieces
 
     body, bar = [64, 136, 236, 281, 2], [199, 129, 332, 166, 1]
-    assert _merge_pieces([bar, body], 1.6 * 145) == [[64, 129, 332, 281, 1, 2]]
+    assert _merge_pieces([bar, body], 145) == [[64, 129, 332, 281, 1, 2]]
     # Two whole digits side by side, touching, stay two: only a part less than half a digit
     # high may widen the box.
     left, right = [0, 0, 130, 145, 1], [128, 0, 258, 145, 2]
-    assert len(_merge_pieces([left, right], 1.6 * 145)) == 2
+    assert len(_merge_pieces([left, right], 145)) == 2
 
 
 def test_unsure_digits_are_not_guessed(cnn, mnist_test):

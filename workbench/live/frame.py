@@ -114,12 +114,12 @@ def _components(mask: np.ndarray):
     return cv2.connectedComponentsWithStatsWithAlgorithm(mask, 8, cv2.CV_32S, cv2.CCL_GRANA)
 
 
-def _merge_pieces(boxes: list[list[int]], limit: float) -> list[list[int]]:
+def _merge_pieces(boxes: list[list[int]], typical: float) -> list[list[int]]:
     """Merge the boxes ``[x0, y0, x1, y1, ids...]`` of one broken digit (the bar of a 5):
-    overlapping in x, close in y, together no larger than ``limit`` pixels (1.6 digit heights)
-    either way; a part less than half a digit high (a 5's bar, a 7's stroke) may make the
-    whole up to two digit heights wide (a 5 whose bar stands apart measured 1.8)."""
-    typical = limit / 1.6
+    overlapping in x, close in y, together no larger than 1.6 digit heights (``typical``) either
+    way; a part less than half a digit high (a 5's bar, a 7's stroke) may make the whole up to
+    two digit heights wide (a 5 whose bar stands apart measured 1.8)."""
+    limit = 1.6 * typical
     merged = True
     while merged:
         merged = False
@@ -327,7 +327,7 @@ def _segment(gray: np.ndarray, side: int, min_height_fraction: float, large: boo
     pieces = [b for b in pieces if max(b[2] - b[0], b[3] - b[1]) <= MAX_ASPECT * typical
               and not (b in dots and max(b[2] - b[0], b[3] - b[1]) < SPECK_FRACTION * typical)]
     candidates = [
-        b for b in _merge_pieces(pieces, 1.6 * typical)
+        b for b in _merge_pieces(pieces, typical)
         if 0.5 * typical <= b[3] - b[1] <= 2 * typical and (b in whole or looks_like_digit(*b))
     ]
     found = []
