@@ -254,6 +254,21 @@ def test_a_fives_bar_standing_apart_joins_it_and_two_digits_stay_two():
     assert len(_merge_pieces([left, right], 145)) == 2
 
 
+@pytest.mark.parametrize("angle", [30, 330])
+@pytest.mark.parametrize("light", [0.6, 0.8])
+def test_a_sheet_lit_unevenly_is_not_read_as_a_digit(predictor, mnist_test, angle, light):
+    # A page on a dark table whose light falls off by half across it (fixture pages/0113): the
+    # coarse pass took the brighter part of the sheet as one large light digit around the two
+    # written ones (solidity 0.67, under the 0.93 that marks a whole sheet) and read "2" or
+    # nothing instead of "71".
+    X, y = mnist_test
+    rng = np.random.default_rng(0)
+    sheet, boxes = layout(X[[0, 2]], rng, line_lengths=[2], digit_px=80)
+    page = photograph(sheet, boxes, rng, light=light, gradient=0.5, gradient_angle=angle, tilt=4, blur=0.8,
+                      noise=0.02)
+    assert predictor.read_frame(page.image).text == f"{y[0]}{y[2]}"
+
+
 def test_unsure_digits_are_not_guessed(cnn, mnist_test):
     frame = next(pages(mnist_test, 1, seed=5)).image
     confidences = sorted({d.confidence for d in Predictor(cnn).read_frame(frame).digits})
