@@ -59,6 +59,33 @@ def test_random_affine_identity_and_mass(data):
     assert np.all((ratio > 0.75) & (ratio < 1.3))
 
 
+def test_elastic_distortion_bends_strokes_locally(data):
+    from scipy.ndimage import gaussian_filter
+
+    from workbench.backend import jax
+    from workbench.cnn_layers import _smoothing_matrix, random_affine
+
+    a = np.random.default_rng(0).uniform(-1, 1, (28, 28))
+    g = _smoothing_matrix(28, 4.0)
+    np.testing.assert_allclose(g @ a @ g.T, gaussian_filter(a, 4.0, mode="constant", truncate=10), atol=1e-12)
+    X = (data[0][:64] / 255.0).astype(np.float32)[..., None]
+    key = jax.random.PRNGKey(0)
+    bent = np.asarray(random_affine(key, X, rotation=0.0, shift=0.0, scale=0.0, elastic=34.0))
+    # Simard's strength moves pixels by a pixel or two: the ink changes place but keeps its mass
+    # and its centre (a smooth field, not a shift of the whole digit).
+    assert 0.03 < np.abs(bent - X).mean() < 0.2
+    ratio = bent.sum(axis=(1, 2, 3)) / X.sum(axis=(1, 2, 3))  # a stretch here, a squeeze there
+    assert abs(ratio.mean() - 1) < 0.05 and np.all((ratio > 0.5) & (ratio < 1.5))
+    def centres(images):
+        ink = images[..., 0]
+        grid = np.arange(28)
+        return np.stack([ink.sum(1) @ grid, ink.sum(2) @ grid], axis=1) / ink.sum(axis=(1, 2))[:, None]
+
+    assert np.abs(centres(bent) - centres(X)).mean() < 1.0
+    same = np.asarray(random_affine(key, X, rotation=0.0, shift=0.0, scale=0.0, elastic=0.0))
+    np.testing.assert_allclose(same, X, atol=1e-5)
+
+
 def test_learning_rate_schedule():
     from workbench.cnn_training import learning_rate_at
 
@@ -71,7 +98,7 @@ def test_learning_rate_schedule():
 def test_clone_keeps_every_parameter():
     params = {
         "filters1": 4, "filters2": 6, "filters3": 10, "dense_units": 0, "dropout": 0.1, "epochs": 7, "batch_size": 16,
-        "learning_rate": 1e-2, "lr_schedule": "constant", "rotation": 5.0, "shift": 1.0, "scale": 0.2,
+        "learning_rate": 1e-2, "lr_schedule": "constant", "rotation": 5.0, "shift": 1.0, "scale": 0.2, "elastic": 8.0,
         "corruption": 0.3, "printed": 0.2, "label_smoothing": 0.1, "ema_momentum": 0.99,
         "validation_fraction": 0.2, "early_stopping": True, "n_iter_no_change": 5, "warm_start": True,
         "random_state": 42, "verbose": 2,

@@ -6,6 +6,8 @@ Imported only when a network is built (it imports keras).
 
 from __future__ import annotations
 
+import numpy as np
+
 from workbench.backend import jax, keras
 
 jnp = jax.numpy
@@ -30,8 +32,17 @@ class MaxPool2x2(keras.layers.Layer):
         return (b, h // 2, w // 2, c)
 
 
-def random_affine(key, images, *, rotation: float, shift: float, scale: float):
-    """Apply a random rotation, scaling and shift to each image of a batch (bilinear, zero fill).
+def _smoothing_matrix(n: int, sigma: float) -> np.ndarray:
+    """``G`` such that ``G @ a @ G.T`` is ``a`` (n x n) smoothed by a Gaussian of ``sigma``
+    pixels, zero outside (as ``scipy.ndimage.gaussian_filter(a, sigma, mode="constant")``)."""
+    d = np.arange(n)[:, None] - np.arange(n)[None, :]
+    return np.exp(-0.5 * (d / sigma) ** 2) / (sigma * np.sqrt(2 * np.pi))
+
+
+def random_affine(key, images, *, rotation: float, shift: float, scale: float, elastic: float = 0.0,
+                  elastic_sigma: float = 4.0):
+    """Apply a random rotation, scaling and shift to each image of a batch (bilinear, zero fill),
+    and optionally an elastic distortion.
 
     A pure JAX function, jit-compiled inside the training step: the augmentation runs with the
     network on the same device and costs a few percent of a training step.
@@ -46,6 +57,12 @@ def random_affine(key, images, *, rotation: float, shift: float, scale: float):
         Largest shift in pixels along each axis.
     scale : float
         Largest relative change of size (uniform in [1 - scale, 1 + scale]).
+    elastic : float
+        Strength of an elastic distortion (Simard et al., ICDAR 2003): each pixel's source also
+        moves by a random field, uniform in [-1, 1] per pixel, smoothed by a Gaussian of
+        ``elastic_sigma`` pixels and multiplied by ``elastic`` (their MNIST values: 34 and 4,
+        about 1.4 pixels of displacement on average). 0 disables.
+    elastic_sigma : float
 
     Returns
     -------
@@ -62,6 +79,11 @@ def random_affine(key, images, *, rotation: float, shift: float, scale: float):
     cos, sin = jnp.cos(angle) / zoom, jnp.sin(angle) / zoom
     src_x = cos * xx + sin * yy + cx - offset[0]
     src_y = -sin * xx + cos * yy + cy - offset[1]
+    if elastic:
+        g = jnp.asarray(_smoothing_matrix(h, elastic_sigma), images.dtype)
+        field = jax.random.uniform(jax.random.fold_in(key, 7), (2, n, h, w), minval=-1.0, maxval=1.0)
+        field = elastic * jnp.einsum("ij,cnjk,lk->cnil", g, field, g)
+        src_x, src_y = src_x + field[0], src_y + field[1]
     # Bilinear interpolation from the image padded with one ring of zeros, so that every source
     # outside the image reads zeros (background).
     src_x = jnp.clip(src_x, -1.0, w) + 1

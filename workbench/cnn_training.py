@@ -37,7 +37,7 @@ def learning_rate_at(step: int, total_steps: int, peak: float, warmup_steps: int
 
 
 def make_train_step(model, optimizer, *, rotation: float, shift: float, scale: float, corruption: float,
-                    label_smoothing: float = 0.0):
+                    label_smoothing: float = 0.0, elastic: float = 0.0):
     """The jit-compiled training step of ``model`` with ``optimizer`` (built on its trainable
     variables): augment (random affine, then corruption), forward, backward and update. The
     loss is the cross-entropy against targets that give ``label_smoothing`` of the probability
@@ -48,8 +48,9 @@ def make_train_step(model, optimizer, *, rotation: float, shift: float, scale: f
     ``labels`` the whole training set on the device and ``batch`` the indices of one batch.
     """
     lr_index = next(i for i, v in enumerate(optimizer.variables) if v.path.endswith("learning_rate"))
-    augment = rotation or shift or scale
-    rotation, shift, scale, corruption = float(rotation), float(shift), float(scale), float(corruption)
+    augment = rotation or shift or scale or elastic
+    rotation, shift, scale, elastic = float(rotation), float(shift), float(scale), float(elastic)
+    corruption = float(corruption)
     smoothing = float(label_smoothing)
 
     def loss_fn(trainable, non_trainable, x, y):
@@ -65,7 +66,7 @@ def make_train_step(model, optimizer, *, rotation: float, shift: float, scale: f
         trainable, non_trainable, opt_vars = state
         x, y = images[batch], labels[batch]
         if augment:
-            x = random_affine(key, x, rotation=rotation, shift=shift, scale=scale)
+            x = random_affine(key, x, rotation=rotation, shift=shift, scale=scale, elastic=elastic)
         if corruption:
             x = random_corruption(jax.random.fold_in(key, 1), x, probability=corruption)
         (loss, (non_trainable, correct)), grads = jax.value_and_grad(loss_fn, has_aux=True)(
