@@ -269,6 +269,26 @@ def test_a_sheet_lit_unevenly_is_not_read_as_a_digit(predictor, mnist_test, angl
     assert predictor.read_frame(page.image).text == f"{y[0]}{y[2]}"
 
 
+def test_a_digit_held_up_with_a_shadow_over_the_frames_border_is_read(predictor, mnist_test):
+    # A marker digit on paper, a hand's shadow (half as bright) over the lower part of the frame:
+    # the border is mostly shadowed paper, so the lit paper looked like light ink, and the coarse
+    # pass read it instead of the digit (fixture closeups/0255 of seed 1: a 5 read 7). The ink is
+    # the side that stays clear of the frame's border.
+    X, y = mnist_test
+    yy, xx = np.mgrid[0:480, 0:640].astype(np.float32)
+    right = 0
+    for i in range(20):
+        digit = cv2.resize(X[i], (300, 300), interpolation=cv2.INTER_CUBIC) > 127
+        ink = np.zeros((480, 640), np.float32)
+        ink[90:390, 170:470] = cv2.dilate(digit.astype(np.uint8), np.ones((15, 15), np.uint8))
+        for angle in np.deg2rad([200, 240]):
+            edge = (xx - 384) * np.cos(angle) + (yy - 288) * np.sin(angle)
+            image = (0.85 - 0.73 * ink) * (1 - 0.5 / (1 + np.exp(-edge / 5)))
+            image = cv2.GaussianBlur(image, (0, 0), 1.0) + np.random.default_rng(i).normal(0, 0.01, image.shape)
+            right += predictor.read_frame(np.clip(image * 255, 0, 255).astype(np.uint8)).text == str(y[i])
+    assert right >= 34  # of 40; 36 now, 23 when the border's side was taken as the paper
+
+
 def test_unsure_digits_are_not_guessed(cnn, mnist_test):
     frame = next(pages(mnist_test, 1, seed=5)).image
     confidences = sorted({d.confidence for d in Predictor(cnn).read_frame(frame).digits})

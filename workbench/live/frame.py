@@ -71,7 +71,9 @@ def large_ink_mask(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     a local mean, this follows a shadow's edge, and a stroke a quarter of the digit thick is
     ink through and through, not only at its edges. The level between ink and paper is Otsu's,
     over the whole frame. The ink is what lies farther from the paper the frame's border shows,
-    unless that leaves no blob clear of the border and the other way round does.
+    unless that leaves no blob clear of the border and the other way round does, or that "ink"
+    covers much of the border and the other way round's does not: a shadow over the border
+    makes the border's paper dark and the lit paper look like light ink.
     """
     fh, fw = gray.shape
     small = cv2.resize(gray, (max(1, fw // 4), max(1, fh // 4)), interpolation=cv2.INTER_AREA)
@@ -81,10 +83,7 @@ def large_ink_mask(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     lo, hi = np.percentile(gray[::2, ::2], (0.1, 99.9))  # thin strokes can cover under 1%
     likely = paper_level - lo > hi - paper_level  # ink: the far side from the border's paper
     found = []
-    big_enough = LARGE_HEIGHT_FRACTION**2 * fh * fw / 10  # a clear blob this big settles it
     for dark in (likely, not likely):
-        if found and found[0][0] >= big_enough:
-            break
         paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE if dark else cv2.MORPH_OPEN, window)
         paper = cv2.resize(cv2.blur(paper, (3, 3)), (fw, fh), interpolation=cv2.INTER_LINEAR).astype(np.float32)
         if dark:
@@ -97,13 +96,16 @@ def large_ink_mask(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
             mask[:] = 0
         count, _, stats, _ = _components(mask)
         x, y, w, h, area = stats[1:count].T if count > 1 else np.zeros((5, 0), int)
-        clear = area[(x > 0) & (y > 0) & (x + w < fw) & (y + h < fh)]
-        found.append((int(clear.max()) if clear.size else 0, ink, mask, dark))
+        clear = (x > 0) & (y > 0) & (x + w < fw) & (y + h < fh)
+        found.append((int(area[clear].max()) if clear.any() else 0, int(area[~clear].sum()), ink, mask, dark))
+    (score, on_border, *likely_ink), (other_score, other_on_border, *other_ink) = found
+    # Ink held up to the camera stays inside the frame; paper reaches its border. A side whose
+    # "ink" covers much of the border is paper (a shadow over the border made the border's
+    # paper look dark and the lit paper look like light ink).
+    if on_border > 0.02 * fh * fw and other_on_border < 0.25 * on_border and other_score:
+        return tuple(other_ink)
     # The border's side wins unless its ink is all paper reaching the border (a shadow over
     # most of the border makes the paper look dark) while the other side has a clear blob.
-    if len(found) == 1:
-        return tuple(found[0][1:])
-    (score, *likely_ink), (other_score, *other_ink) = found
     return tuple(other_ink) if score < 0.25 * other_score else tuple(likely_ink)
 
 
