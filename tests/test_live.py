@@ -289,6 +289,23 @@ def test_a_digit_held_up_with_a_shadow_over_the_frames_border_is_read(predictor,
     assert right >= 34  # of 40; 36 now, 23 when the border's side was taken as the paper
 
 
+@pytest.mark.parametrize("gap", [8, 14])
+@pytest.mark.parametrize("upper", [0.65, 0.72])
+def test_a_large_digit_written_in_two_strokes_that_do_not_touch_is_one_digit(predictor, gap, upper):
+    # A marker 3 whose lower bowl stands ``gap`` pixels apart from its upper part (fixture
+    # closeups/0272 of seed 1): with the two pieces' median height as a digit's height, the
+    # whole 3 (400 px) was more than 1.6 "digit heights" and was read "72" or "7?". One large
+    # digit sets the height: the tallest piece that looks like a digit.
+    frame = np.full((480, 640), 215, np.uint8)
+    top = int(400 * upper)
+    cv2.ellipse(frame, (320, 40 + top // 2), (90, top // 2 - 15), 0, -160, 90, 30, 30)
+    low = 400 - top - gap
+    cv2.ellipse(frame, (320, 40 + top + gap + low // 2), (110, low // 2 - 15), 0, -90, 160, 30, 30)
+    frame = cv2.GaussianBlur(frame, (0, 0), 1.0)
+    frame = (frame + np.random.default_rng(0).normal(0, 3, frame.shape)).clip(0, 255).astype(np.uint8)
+    assert predictor.read_frame(frame).text == "3"
+
+
 def test_unsure_digits_are_not_guessed(cnn, mnist_test):
     frame = next(pages(mnist_test, 1, seed=5)).image
     confidences = sorted({d.confidence for d in Predictor(cnn).read_frame(frame).digits})

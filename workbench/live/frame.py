@@ -319,13 +319,16 @@ def _segment(gray: np.ndarray, side: int, min_height_fraction: float, large: boo
         if area >= 0.1 * min_height**2 / 4 and (drawing or (x > 0 and y > 0 and x + w < fw and y + h < fh))
     ]
     # The digits of one page have similar heights: whole digits set the scale, which tells
-    # the pieces of a broken digit (merged) from page edges, lines and specks (dropped).
+    # the pieces of a broken digit (merged) from page edges, lines and specks (dropped). In
+    # the coarse pass (one to four large digits) the tallest sets it: a large digit in two
+    # pieces would otherwise halve it.
     whole = [b for b in pieces if looks_like_digit(*b)]
     if not whole:
         return []
     # A round solid dot is no digit's stroke: a pen's touch or a speck of dust beside a digit.
     dots = [b for b in pieces if _dot(b, stats)]
-    typical = float(np.median([b[3] - b[1] for b in [b for b in whole if b not in dots] or whole]))
+    heights = [b[3] - b[1] for b in [b for b in whole if b not in dots] or whole]
+    typical = float(max(heights) if large else np.median(heights))
     pieces = [b for b in pieces if max(b[2] - b[0], b[3] - b[1]) <= MAX_ASPECT * typical
               and not (b in dots and max(b[2] - b[0], b[3] - b[1]) < SPECK_FRACTION * typical)]
     candidates = [
