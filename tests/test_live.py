@@ -306,6 +306,24 @@ def test_a_large_digit_written_in_two_strokes_that_do_not_touch_is_one_digit(pre
     assert predictor.read_frame(frame).text == "3"
 
 
+@pytest.mark.parametrize("font", ["DejaVuSerif-Bold", "DejaVuSans-Bold"])
+@pytest.mark.parametrize("dark", [True, False])
+def test_an_ultra_bold_8_is_not_read_as_its_two_holes(predictor, font, dark):
+    # Printed at three times the font's weight, the 8's counters shrink to slits (fixture
+    # printed/0049 of seed 1): its blob is as solid as a sheet (solidity 0.97), so the holes,
+    # which the fine pass sees as light digits, were read instead ("11" or "4"). A sheet holds
+    # strokes; these are convex blobs.
+    from workbench.live.synth import _glyph
+
+    glyph = _glyph("8", f"/usr/share/fonts/truetype/dejavu/{font}.ttf", 120, 3.0).astype(np.float32) / 255
+    paper, mark = (0.92, 0.1) if dark else (0.08, 0.95)
+    image = np.full((240, 320), paper, np.float32)
+    top, left = (240 - glyph.shape[0]) // 2, (320 - glyph.shape[1]) // 2
+    image[top : top + glyph.shape[0], left : left + glyph.shape[1]] += (mark - paper) * glyph
+    image += np.random.default_rng(0).normal(0, 0.02, image.shape).astype(np.float32)
+    assert predictor.read_frame(np.clip(image * 255, 0, 255).astype(np.uint8)).text == "8"
+
+
 def test_unsure_digits_are_not_guessed(cnn, mnist_test):
     frame = next(pages(mnist_test, 1, seed=5)).image
     confidences = sorted({d.confidence for d in Predictor(cnn).read_frame(frame).digits})
