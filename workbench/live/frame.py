@@ -83,7 +83,10 @@ def large_ink_mask(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     lo, hi = np.percentile(gray[::2, ::2], (0.1, 99.9))  # thin strokes can cover under 1%
     likely = paper_level - lo > hi - paper_level  # ink: the far side from the border's paper
     found = []
+    big_enough = LARGE_HEIGHT_FRACTION**2 * fh * fw / 10  # a clear blob this big settles it...
     for dark in (likely, not likely):
+        if found and found[0][0] >= big_enough and found[0][1] <= 0.02 * fh * fw:
+            break  # ... when the border is paper
         paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE if dark else cv2.MORPH_OPEN, window)
         paper = cv2.resize(cv2.blur(paper, (3, 3)), (fw, fh), interpolation=cv2.INTER_LINEAR).astype(np.float32)
         if dark:
@@ -98,6 +101,8 @@ def large_ink_mask(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
         x, y, w, h, area = stats[1:count].T if count > 1 else np.zeros((5, 0), int)
         clear = (x > 0) & (y > 0) & (x + w < fw) & (y + h < fh)
         found.append((int(area[clear].max()) if clear.any() else 0, int(area[~clear].sum()), ink, mask, dark))
+    if len(found) == 1:
+        return tuple(found[0][2:])
     (score, on_border, *likely_ink), (other_score, other_on_border, *other_ink) = found
     # Ink held up to the camera stays inside the frame; paper reaches its border. A side whose
     # "ink" covers much of the border is paper (a shadow over the border made the border's
