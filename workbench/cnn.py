@@ -51,7 +51,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     elastic : float, default=0.0
         Augmentation: strength of an elastic distortion of every training image (Simard et
         al. 2003: a random displacement field smoothed by a Gaussian of 4 pixels, times this;
-        their MNIST value is 34, about 1.4 pixels on average; 0 disables).
+        their MNIST value is 34, about 1.6 pixels on average; 0 disables).
     corruption : float, default=0.0
         Augmentation: share of training images also given Gaussian noise, blur, thinner or
         thicker strokes (:func:`workbench.cnn_layers.random_corruption`), for robustness to
@@ -222,7 +222,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     def _check_params(self):
         if self.lr_schedule not in ("cosine", "constant"):
             raise ValueError(f"lr_schedule must be 'cosine' or 'constant', got {self.lr_schedule!r}")
-        if not 0 <= self.elastic:
+        if self.elastic < 0:
             raise ValueError(f"elastic must be >= 0, got {self.elastic}")
         if not 0 <= self.corruption <= 1:
             raise ValueError(f"corruption must be in [0, 1], got {self.corruption}")

@@ -61,8 +61,9 @@ def random_affine(key, images, *, rotation: float, shift: float, scale: float, e
         Strength of an elastic distortion (Simard et al., ICDAR 2003): each pixel's source also
         moves by a random field, uniform in [-1, 1] per pixel, smoothed by a Gaussian of
         ``elastic_sigma`` pixels and multiplied by ``elastic`` (their MNIST values: 34 and 4,
-        about 1.4 pixels of displacement on average). 0 disables.
+        about 1.6 pixels of displacement on average). 0 disables.
     elastic_sigma : float
+        Smoothness of the field, in pixels.
 
     Returns
     -------
