@@ -306,6 +306,22 @@ def test_a_large_digit_written_in_two_strokes_that_do_not_touch_is_one_digit(pre
     assert predictor.read_frame(frame).text == "3"
 
 
+def ultra_bold(text, font, height, dark):
+    """``text`` printed in a DejaVu ``font`` at three times its weight, about ``height`` pixels
+    high (at most 220), in the middle of a 320x240 image, dark on light paper or light on dark."""
+    from workbench.live.synth import _glyph
+
+    glyph = _glyph(text, f"/usr/share/fonts/truetype/dejavu/{font}.ttf", height, 3.0).astype(np.float32) / 255
+    if glyph.shape[0] > 220:
+        glyph = cv2.resize(glyph, (glyph.shape[1] * 220 // glyph.shape[0], 220))
+    paper, mark = (0.92, 0.1) if dark else (0.08, 0.95)
+    image = np.full((240, 320), paper, np.float32)
+    top, left = (240 - glyph.shape[0]) // 2, (320 - glyph.shape[1]) // 2
+    image[top : top + glyph.shape[0], left : left + glyph.shape[1]] += (mark - paper) * glyph
+    image += np.random.default_rng(0).normal(0, 0.02, image.shape).astype(np.float32)
+    return np.clip(image * 255, 0, 255).astype(np.uint8)
+
+
 @pytest.mark.parametrize("font", ["DejaVuSerif-Bold", "DejaVuSans-Bold"])
 @pytest.mark.parametrize("dark", [True, False])
 def test_an_ultra_bold_8_is_not_read_as_its_two_holes(predictor, font, dark):
@@ -313,31 +329,14 @@ def test_an_ultra_bold_8_is_not_read_as_its_two_holes(predictor, font, dark):
     # printed/0049 of seed 1): its blob is as solid as a sheet (solidity 0.97), so the holes,
     # which the fine pass sees as light digits, were read instead ("11" or "4"). A sheet holds
     # strokes; these are convex blobs.
-    from workbench.live.synth import _glyph
-
-    glyph = _glyph("8", f"/usr/share/fonts/truetype/dejavu/{font}.ttf", 120, 3.0).astype(np.float32) / 255
-    paper, mark = (0.92, 0.1) if dark else (0.08, 0.95)
-    image = np.full((240, 320), paper, np.float32)
-    top, left = (240 - glyph.shape[0]) // 2, (320 - glyph.shape[1]) // 2
-    image[top : top + glyph.shape[0], left : left + glyph.shape[1]] += (mark - paper) * glyph
-    image += np.random.default_rng(0).normal(0, 0.02, image.shape).astype(np.float32)
-    assert predictor.read_frame(np.clip(image * 255, 0, 255).astype(np.uint8)).text == "8"
+    assert predictor.read_frame(ultra_bold("8", font, 120, dark)).text == "8"
 
 
 @pytest.mark.parametrize("height", [150, 200])
 def test_an_ultra_bold_4_is_not_taken_for_a_blot(predictor, height):
     # DejaVu Sans Bold at three times its weight: the 4's deepest point lies 0.31 of its size
     # from the paper (fixture printed/0195 of seed 1), over the 0.3 that marked a blot.
-    from workbench.live.synth import _glyph
-
-    glyph = _glyph("4", "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf", height, 3.0).astype(np.float32) / 255
-    if glyph.shape[0] > 220:
-        glyph = cv2.resize(glyph, (glyph.shape[1] * 220 // glyph.shape[0], 220))
-    image = np.full((240, 320), 0.92, np.float32)
-    top, left = (240 - glyph.shape[0]) // 2, (320 - glyph.shape[1]) // 2
-    image[top : top + glyph.shape[0], left : left + glyph.shape[1]] -= 0.82 * glyph
-    image += np.random.default_rng(0).normal(0, 0.02, image.shape).astype(np.float32)
-    assert predictor.read_frame(np.clip(image * 255, 0, 255).astype(np.uint8)).text == "4"
+    assert predictor.read_frame(ultra_bold("4", "DejaVuSans-Bold", height, dark=True)).text == "4"
 
 
 def test_unsure_digits_are_not_guessed(cnn, mnist_test):
