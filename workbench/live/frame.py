@@ -84,9 +84,10 @@ def large_ink_mask(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     likely = paper_level - lo > hi - paper_level  # ink: the far side from the border's paper
     found = []
     big_enough = LARGE_HEIGHT_FRACTION**2 * fh * fw / 10  # a clear blob this big settles it...
+    much_border = 0.02 * fh * fw  # ... unless this much "ink" reaches the frame's border
     for dark in (likely, not likely):
-        if found and found[0][0] >= big_enough and found[0][1] <= 0.02 * fh * fw:
-            break  # ... when the border is paper
+        if found and found[0][0] >= big_enough and found[0][1] <= much_border:
+            break
         paper = cv2.morphologyEx(small, cv2.MORPH_CLOSE if dark else cv2.MORPH_OPEN, window)
         paper = cv2.resize(cv2.blur(paper, (3, 3)), (fw, fh), interpolation=cv2.INTER_LINEAR).astype(np.float32)
         if dark:
@@ -107,7 +108,7 @@ def large_ink_mask(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     # Ink held up to the camera stays inside the frame; paper reaches its border. A side whose
     # "ink" covers much of the border is paper (a shadow over the border made the border's
     # paper look dark and the lit paper look like light ink).
-    if on_border > 0.02 * fh * fw and other_on_border < 0.25 * on_border and other_score:
+    if on_border > much_border and other_on_border < 0.25 * on_border and other_score:
         return tuple(other_ink)
     # The border's side wins unless its ink is all paper reaching the border (a shadow over
     # most of the border makes the paper look dark) while the other side has a clear blob.
