@@ -17,6 +17,7 @@ import hashlib
 import itertools
 import os
 import platform
+import shutil
 import sys
 import time
 from dataclasses import asdict, dataclass, field
@@ -111,8 +112,6 @@ def code_fingerprint(pipes, root: Path | None = None) -> str:
 def _cache_folder(cache_dir: str | Path, fingerprint: str) -> str:
     """``cache_dir/code-<fingerprint>``, created; the folders of other code versions in
     ``cache_dir`` are removed (their results are not reused, and each can take gigabytes)."""
-    import shutil
-
     cache_dir = Path(cache_dir).resolve()
     folder = cache_dir / f"code-{fingerprint}"
     folder.mkdir(parents=True, exist_ok=True)
