@@ -25,7 +25,7 @@ from workbench.live.ink import THICK, THIN, WORK_BOX, ink_to_mnist, normalize_st
 from workbench.live.log import LogError, PredictionLog
 from workbench.live.predictor import Predictor, load_active
 from workbench.live.sources import DemoSource, FolderSource, SourceError, VideoSource, open_source
-from workbench.live.synth import layout, photograph, redraw, render_page
+from workbench.live.synth import _marker, layout, photograph, redraw, render_page
 from workbench.live.tracking import DigitTracker
 from workbench.store import models_dir
 
@@ -287,6 +287,36 @@ def test_a_digit_held_up_with_a_shadow_over_the_frames_border_is_read(predictor,
             image = cv2.GaussianBlur(image, (0, 0), 1.0) + np.random.default_rng(i).normal(0, 0.01, image.shape)
             right += predictor.read_frame(np.clip(image * 255, 0, 255).astype(np.uint8)).text == str(y[i])
     assert right >= 34  # of 40; 36 now, 23 when the border's side was taken as the paper
+
+
+def _pen_digit_under_a_shadow(digit: np.ndarray, seed: int) -> np.ndarray:
+    """A digit written with a pen (strokes 3-8% of its height), held up close on paper whose
+    light falls off across the frame, a soft shadow's edge crossing the digit's box."""
+    rng = np.random.default_rng(seed)
+    glyph = _marker(digit, rng, int(rng.uniform(0.4, 0.8) * 480), rng.uniform(0.03, 0.08))
+    gh, gw = glyph.shape
+    top, left = int(rng.integers(20, 480 - gh - 19)), int(rng.integers(20, 640 - gw - 19))
+    ink = np.zeros((480, 640), np.float32)
+    ink[top : top + gh, left : left + gw] = glyph
+    yy, xx = np.mgrid[0:480, 0:640].astype(np.float32)
+    angle = rng.uniform(0, 2 * np.pi)
+    ramp = ((xx - 320) * np.cos(angle) + (yy - 240) * np.sin(angle)) / 640
+    image = (0.85 - 0.7 * ink) * (1 - rng.uniform(0.2, 0.5) * (ramp + 0.5))
+    angle = rng.uniform(0, 2 * np.pi)
+    edge = (xx - left - gw * rng.uniform()) * np.cos(angle) + (yy - top - gh * rng.uniform()) * np.sin(angle)
+    image = image * (1 - rng.uniform(0.3, 0.5) / (1 + np.exp(-edge / rng.uniform(5, 40))))
+    image = cv2.GaussianBlur(image, (0, 0), 1.0) + rng.normal(0, 0.015, image.shape)
+    return np.clip(image * 255, 0, 255).astype(np.uint8)
+
+
+def test_a_pen_digit_with_a_shadow_over_part_of_its_margin_is_read(predictor, mnist_test):
+    # Fixture closeups/0218 of seed 1 (a thin 5, light falling off, a shadow's edge beside it)
+    # was not found at all: around the digit the shadowed paper was as dark as the fine pass
+    # allows a digit's surroundings to be, and in the coarse pass the shadow's edge joined the
+    # stroke. Measured against the paper around it (strokes opened away), the stroke stands out.
+    X, y = mnist_test
+    right = sum(predictor.read_frame(_pen_digit_under_a_shadow(X[i], i)).text == str(y[i]) for i in range(60))
+    assert right >= 58  # of 60; 59 now, 56 before the shadow-aware margin test
 
 
 @pytest.mark.parametrize("gap", [8, 14])
