@@ -184,7 +184,8 @@ def _with_inked_holes(piece: np.ndarray, crop: np.ndarray, level: float) -> np.n
 
 def _surrounded(ink, labels, x0, y0, x1, y1, ids) -> bool:
     """Whether a blob is ink with background all around it (in a margin of a fifth of its
-    height), as a digit is; the edge of a page or a shadow has background on one side only."""
+    height), as a digit is; the edge of a page or a shadow has background on one side only.
+    A pen stroke whose margin is partly in shadow is measured against the paper around it."""
     fh, fw = ink.shape
     h, w = y1 - y0, x1 - x0
     margin = max(2, h // 5)
