@@ -203,10 +203,11 @@ def _surrounded(ink, labels, x0, y0, x1, y1, ids) -> bool:
     # A shadow over part of the margin darkens the paper there, and only slowly: measured
     # against the paper around it (the ink with strokes removed by an opening three strokes
     # wide), a pen stroke still stands out all round, while a page's edge is part of a dark
-    # region that the opening keeps. Only for a digit whose largest piece spans it: pieces of
-    # a shadow's edge can join a digit.
+    # region that the opening keeps. Only where the margin is lighter than the strokes, for
+    # strokes (not blots), and for a digit whose largest piece spans it (pieces of a shadow's
+    # edge can join a digit).
     if surround > background + 0.8 * (stroke - background):
-        return False  # the margin as dark as the strokes: a dark region, not a shadow
+        return False
     width = 2 * _thickest(piece)
     if width > 0.15 * h or not _spanned(labels[y0:y1, x0:x1], piece, 0.9 * w, 0.9 * h):
         return False
@@ -216,7 +217,7 @@ def _surrounded(ink, labels, x0, y0, x1, y1, ids) -> bool:
     paper = cv2.morphologyEx(small, cv2.MORPH_OPEN, np.ones((int(3 * width / step) | 1,) * 2, np.uint8))
     flat = cv2.subtract(crop, cv2.resize(paper, crop.shape[::-1], interpolation=cv2.INTER_LINEAR))
     flat_background, flat_surround = _quantiles(flat[~near], (0.25, 0.75))
-    flat_stroke = _quantiles(flat[piece], (0.5,))[0]
+    flat_stroke = _quantiles(flat[piece], (0.5,))[0]  # keeping a third of its contrast, at least
     return flat_stroke >= (stroke - background) / 3 and flat_surround <= 0.5 * (flat_background + flat_stroke)
 
 
