@@ -182,7 +182,7 @@ def _with_inked_holes(piece: np.ndarray, crop: np.ndarray, level: float) -> np.n
     return filled
 
 
-def _surrounded(ink, labels, x0, y0, x1, y1, ids) -> bool:
+def _surrounded(ink, labels, stats, x0, y0, x1, y1, ids) -> bool:
     """Whether a blob is ink with background all around it (in a margin of a fifth of its
     height), as a digit is; the edge of a page or a shadow has background on one side only.
     A pen stroke whose margin is partly in shadow is measured against the paper around it."""
@@ -208,8 +208,10 @@ def _surrounded(ink, labels, x0, y0, x1, y1, ids) -> bool:
     # edge can join a digit).
     if surround > background + 0.8 * (stroke - background):
         return False
+    largest = ids[int(np.argmax(stats[list(ids), cv2.CC_STAT_AREA]))]
+    spans = stats[largest, cv2.CC_STAT_WIDTH] >= 0.9 * w and stats[largest, cv2.CC_STAT_HEIGHT] >= 0.9 * h
     width = 2 * _thickest(piece)
-    if width > 0.15 * h or not _spanned(labels[y0:y1, x0:x1], piece, 0.9 * w, 0.9 * h):
+    if width > 0.15 * h or not spans:
         return False
     step = max(1, int(width // 3))  # opened where a stroke is about 3 pixels wide: fast at any size
     small = cv2.resize(crop, (max(1, crop.shape[1] // step), max(1, crop.shape[0] // step)),
@@ -219,14 +221,6 @@ def _surrounded(ink, labels, x0, y0, x1, y1, ids) -> bool:
     flat_background, flat_surround = _quantiles(flat[~near], (0.25, 0.75))
     flat_stroke = _quantiles(flat[piece], (0.5,))[0]  # keeping a third of its contrast, at least
     return flat_stroke >= (stroke - background) / 3 and flat_surround <= 0.5 * (flat_background + flat_stroke)
-
-
-def _spanned(labels: np.ndarray, piece: np.ndarray, width: float, height: float) -> bool:
-    """Whether the largest of the pieces (``labels`` under the mask ``piece``) is at least
-    ``width`` wide and ``height`` high."""
-    main = labels == np.bincount(labels[piece]).argmax()
-    rows, cols = np.flatnonzero(main.any(1)), np.flatnonzero(main.any(0))
-    return cols[-1] - cols[0] + 1 >= width and rows[-1] - rows[0] + 1 >= height
 
 
 def _quantiles(values: np.ndarray, qs) -> list[float]:
@@ -348,7 +342,7 @@ def _segment(gray: np.ndarray, side: int, min_height_fraction: float, large: boo
             and 0.02 <= w / h <= MAX_ASPECT  # a "1" is narrow, some 2s and 5s are flat
             # lines and frames are sparse, blots solid; a straight "1" is a solid bar
             and 0.06 <= area / (w * h) <= (1.0 if w / h < 0.35 else 0.85)
-            and _surrounded(ink, labels, x0, y0, x1, y1, ids)
+            and _surrounded(ink, labels, stats, x0, y0, x1, y1, ids)
         )
 
     pieces = [
