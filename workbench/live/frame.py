@@ -9,6 +9,7 @@ them in one batch -> order them left to right, line by line.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 import cv2
 import numpy as np
@@ -260,15 +261,20 @@ def reading_order(boxes: list[tuple[int, int, int, int]]) -> list[int]:
 
 @dataclass
 class _Found:
-    """A digit one segmentation pass found: its box in frame pixels, its 28x28 image, and its
-    stroke mask in the pass's own pixels (``scale`` times frame pixels), and which way its ink
-    went (True: dark on light)."""
+    """A digit one segmentation pass found: its box in frame pixels, its stroke mask in the
+    pass's own pixels (``scale`` times frame pixels), and which way its ink went (True: dark
+    on light)."""
 
     box: tuple[int, int, int, int]
-    image: np.ndarray
     strokes: np.ndarray
     scale: float
     dark: bool
+
+    @cached_property
+    def image(self) -> np.ndarray:
+        """Its 28x28 MNIST-format image, made only for the findings kept (both passes find
+        most digits, and this is a third of the reader's time per finding)."""
+        return ink_to_mnist(self.strokes.astype(np.float32))
 
     @property
     def area(self) -> float:
@@ -383,10 +389,9 @@ def _segment(gray: np.ndarray, side: int, min_height_fraction: float, large: boo
         # 0.31); a sheet or a round blot does (0.5).
         if large and (_thickest(strokes) > 0.33 * max(strokes.shape) or _sheet(strokes)):
             continue
-        image = ink_to_mnist(strokes.astype(np.float32))
-        if image is not None:
+        if strokes.any():
             box = tuple(int(round(v / scale)) for v in (x0, y0, x1 - x0, y1 - y0))
-            found.append(_Found(box, image, strokes, scale, dark))
+            found.append(_Found(box, strokes, scale, dark))
     return found
 
 
