@@ -1,6 +1,7 @@
 """Refusing what is not a digit: the non-digit fixtures, the shipped digit gate on a small
 sample (its measured rates must hold), and the Predictor refusing through it."""
 
+import cv2
 import numpy as np
 import pytest
 
@@ -59,6 +60,40 @@ def test_the_predictor_refuses_a_scribble_that_the_model_alone_calls_a_digit(gat
     assert all(d.label is None and r.text == "" for r in read_gated for d in r.digits if d.refused)
     assert sum(r.digits[0].label is not None for r in read_plain) > sum(r.digits[0].label is not None
                                                                          for r in read_gated)
+
+
+def test_the_normaliser_the_model_and_the_gate_share_runs_once_with_the_same_result(gate, monkeypatch):
+    """The cnn and the gate both start with MnistNormalize: the Predictor runs it once for both,
+    and every probability and refusal is what each pipeline gives on its own."""
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    from workbench.live.predictor import _same_start
+    from workbench.transforms import MnistNormalize
+
+    model = load_active("cnn")
+    assert _same_start(model.pipeline, gate[0])
+    assert not _same_start(load_active("logreg").pipeline, gate[0])  # a different first step
+    assert not _same_start(make_pipeline(MnistNormalize(box=18), StandardScaler()), gate[0])  # other parameters
+    scaled = make_pipeline(StandardScaler(), StandardScaler())
+    assert not _same_start(scaled, scaled)  # the same step, but one that learns from its data
+    calls = []
+    original = MnistNormalize.transform
+    monkeypatch.setattr(MnistNormalize, "transform", lambda self, X: calls.append(1) or original(self, X))
+    X, _ = load_mnist("test", subset=300)
+    canvases = [non_digit(kind, np.random.default_rng(i))[0] for i, kind in enumerate(NON_DIGITS)]
+    predictor = Predictor(model)
+    try:
+        for images in (X[:7], np.stack([cv2.resize(c, (28, 28), interpolation=cv2.INTER_AREA) for c in canvases])):
+            calls.clear()
+            digits = predictor._read([(0, 0, 28, 28)] * len(images), list(images), 0.0).digits
+            assert len(calls) == 1
+            _, threshold, _ = gate
+            np.testing.assert_allclose([d.probabilities for d in digits], model.pipeline.predict_proba(images),
+                                       rtol=1e-6, atol=1e-7)
+            assert [d.refused for d in digits] == list(digit_score(gate[0], images) < threshold)
+    finally:
+        predictor.close()
 
 
 def test_a_models_folder_without_a_gate_reads_everything(tmp_path):
