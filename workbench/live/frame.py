@@ -99,10 +99,20 @@ def large_ink_mask(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
         level, mask = cv2.threshold(ink, 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
         if level < 8:
             mask[:] = 0
-        count, _, stats, _ = _components(mask)
-        x, y, w, h, area = stats[1:count].T if count > 1 else np.zeros((5, 0), int)
-        clear = (x > 0) & (y > 0) & (x + w < fw) & (y + h < fh)
-        found.append((int(area[clear].max()) if clear.any() else 0, int(area[~clear].sum()), ink, mask, dark))
+        score, on_border = _blobs(mask)
+        if not found and score < big_enough and on_border > much_border and level >= 8:
+            # Three levels, not two: a hard shadow's edge across the frame, which the paper
+            # window bridges, makes the shadowed paper "ink" that joins the digit and reaches
+            # the border. The digit is the darker ink above the shadow: Otsu's level among
+            # the ink only. Only on the likely side (the border's paper): on the other, the
+            # "ink" is lit paper between shadows, and its upper level a patch of it.
+            upper = ink[ink > level]
+            higher = cv2.threshold(upper.reshape(1, -1), 0, 1, cv2.THRESH_BINARY + cv2.THRESH_OTSU)[0]
+            inkier = (ink > higher).astype(np.uint8)
+            inkier_score, inkier_border = _blobs(inkier)
+            if inkier_score >= big_enough and inkier_border <= much_border:
+                mask, score, on_border = inkier, inkier_score, inkier_border
+        found.append((score, on_border, ink, mask, dark))
     if len(found) == 1:
         return tuple(found[0][2:])
     (score, on_border, *likely_ink), (other_score, other_on_border, *other_ink) = found
@@ -114,6 +124,16 @@ def large_ink_mask(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
     # The border's side wins unless its ink is all paper reaching the border (a shadow over
     # most of the border makes the paper look dark) while the other side has a clear blob.
     return tuple(other_ink) if score < 0.25 * other_score else tuple(likely_ink)
+
+
+def _blobs(mask: np.ndarray) -> tuple[int, int]:
+    """The area of a mask's largest blob clear of the frame's border, and the area of all its
+    blobs that touch the border."""
+    fh, fw = mask.shape
+    count, _, stats, _ = _components(mask)
+    x, y, w, h, area = stats[1:count].T if count > 1 else np.zeros((5, 0), int)
+    clear = (x > 0) & (y > 0) & (x + w < fw) & (y + h < fh)
+    return (int(area[clear].max()) if clear.any() else 0), int(area[~clear].sum())
 
 
 def _components(mask: np.ndarray):
