@@ -332,7 +332,8 @@ def _bold_digit_across_a_shadows_edge(digit: np.ndarray, seed: int) -> np.ndarra
     ink[top : top + glyph.shape[0], left : left + glyph.shape[1]] = glyph
     yy, xx = np.mgrid[0:480, 0:640].astype(np.float32)
     edge = yy - top - size * rng.uniform(0.15, 0.4) - rng.uniform(-0.15, 0.15) * (xx - 320)
-    image = (0.85 - 0.7 * ink) * (1 - rng.uniform(0.3, 0.5) / (1 + np.exp(edge / rng.uniform(1, 4))))
+    shade = 1 / (1 + np.exp(np.clip(edge / rng.uniform(1, 4), -50, 50)))  # 1 above the edge, 0 below
+    image = (0.85 - 0.7 * ink) * (1 - rng.uniform(0.3, 0.5) * shade)
     image = cv2.GaussianBlur(image, (0, 0), 1.0) + rng.normal(0, 0.015, image.shape)
     return np.clip(image * 255, 0, 255).astype(np.uint8)
 
