@@ -521,6 +521,13 @@ def find_digits(frame) -> list[Candidate]:
         return _whole_drawing(gray)
     for large in _segment(gray, COARSE_SIDE, LARGE_HEIGHT_FRACTION, large=True, drawing=drawing):
         inside = [f for f in chosen if _overlap(f.box, large.box) >= 0.6]
+        # A round solid dot beside a large digit is a speck (as the fine pass drops them beside
+        # the digits it sees): the fine pass alone, not seeing the bold 9 whole, kept its speck.
+        specks = [f for f in inside if 0.6 <= f.box[2] / f.box[3] <= 1.7 and f.fill >= 0.6
+                  and max(f.box[2:]) < SPECK_FRACTION * large.box[3]]
+        if specks:
+            chosen = [f for f in chosen if all(f is not s for s in specks)]
+            inside = [f for f in inside if all(f is not s for s in specks)]
         if (len(inside) >= 2 and max(f.box[3] for f in inside) < 0.45 * large.box[3]
                 and all(f.dark != large.dark for f in inside) and np.mean([f.fill for f in inside]) < 0.6):
             # A sheet or a board around digits, not a bold digit around its holes: what lies in
