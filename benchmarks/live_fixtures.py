@@ -3,8 +3,8 @@
     .venv/bin/python benchmarks/live_fixtures.py [--out DIR] [--drawings 1000] [--pages 300] [--others 300] [--seed 0]
 
 - ``drawings/NNNN.png``: one test digit re-drawn on a 280x280 canvas at a random size (15-90%
-  of the canvas), position and brush width (2-14% of the digit's height), white on black or
-  black on white (:func:`workbench.live.synth.redraw`);
+  of the canvas), position and brush width (2-14% of the digit's height; the writer's filled
+  loops stay filled), white on black or black on white (:func:`workbench.live.synth.redraw`);
 - ``pages/NNNN.jpg``: a 640x480 photo (JPEG, quality 90) of a page holding 2-6 test digits in one
   or two lines, tilted up to 12 degrees, in perspective, under uneven light, with blur and
   noise; a quarter are light chalk on a dark board (:func:`workbench.live.synth.render_page`);
