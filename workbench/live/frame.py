@@ -404,6 +404,11 @@ def _segment(gray: np.ndarray, side: int, min_height_fraction: float, large: boo
             piece = _with_inked_holes(piece, crop, level)
         near = cv2.dilate(piece.astype(np.uint8), np.ones((3, 3), np.uint8))
         strokes = (crop > level) & near.astype(bool)
+        if strokes.sum() < 0.5 * piece.sum():
+            # Most of the piece is under the digit's own level: a shadow's edge across it, not
+            # ink and paper, divides its pixels (a light 1 whose lit foot alone passed). The
+            # piece, thresholded against its neighbourhood, is the digit.
+            strokes = piece.astype(bool)
         # Strokes, not a solid: even a marker stroke a quarter of the digit thick leaves no
         # point farther than a quarter of its size from the paper (an ultra-bold printed 4:
         # 0.31); a sheet or a round blot does (0.5).
