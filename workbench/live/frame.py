@@ -100,7 +100,7 @@ def large_ink_mask(gray: np.ndarray) -> tuple[np.ndarray, np.ndarray, bool]:
         if level < 8:
             mask[:] = 0
         score, on_border = _blobs(mask)
-        if not found and score < big_enough and on_border > much_border and level >= 8:
+        if not found and score < big_enough and on_border > much_border:
             # Three levels, not two: a hard shadow's edge across the frame, which the paper
             # window bridges, makes the shadowed paper "ink" that joins the digit and reaches
             # the border. The digit is the darker ink above the shadow: Otsu's level among
