@@ -420,11 +420,17 @@ def _segment(gray: np.ndarray, side: int, min_height_fraction: float, large: boo
     return found
 
 
+def _round_solid(w: float, h: float, fill: float) -> bool:
+    """Whether a blob of box ``w`` x ``h``, ``fill`` of it ink, is a round solid dot (a pen's
+    touch, dust)."""
+    return 0.6 <= w / h <= 1.7 and fill >= 0.6
+
+
 def _dot(piece, stats) -> bool:
-    """Whether a piece ``[x0, y0, x1, y1, id]`` is a round solid dot (a pen's touch, dust)."""
+    """Whether a piece ``[x0, y0, x1, y1, id]`` is a round solid dot."""
     x0, y0, x1, y1, *ids = piece
     w, h = x1 - x0, y1 - y0
-    return len(ids) == 1 and 0.6 <= w / h <= 1.7 and stats[ids[0], cv2.CC_STAT_AREA] >= 0.6 * w * h
+    return len(ids) == 1 and _round_solid(w, h, stats[ids[0], cv2.CC_STAT_AREA] / (w * h))
 
 
 def _outlines(mask: np.ndarray) -> list[np.ndarray]:
@@ -528,7 +534,7 @@ def find_digits(frame) -> list[Candidate]:
         inside = [f for f in chosen if _overlap(f.box, large.box) >= 0.6]
         # A round solid dot beside a large digit is a speck (as the fine pass drops them beside
         # the digits it sees): the fine pass alone, not seeing the bold 9 whole, kept its speck.
-        specks = [f for f in inside if 0.6 <= f.box[2] / f.box[3] <= 1.7 and f.fill >= 0.6
+        specks = [f for f in inside if _round_solid(f.box[2], f.box[3], f.fill)
                   and max(f.box[2:]) < SPECK_FRACTION * large.box[3]]
         if specks:
             chosen = [f for f in chosen if all(f is not s for s in specks)]
