@@ -12,7 +12,10 @@ Every file is read from disk with ``read_image`` and read by ``Predictor.read_fr
   digits right where the count matched;
 - pages: the share of true digits found (a reading whose box holds the digit's centre), of
   found digits read right, and of pages read exactly.
-Drawings are also read by ``read_canvas`` (the draw panel's path) for comparison.
+Drawings are also read by ``read_canvas`` (the draw panel's path) for comparison. Every kind
+made of MNIST test digits is also scored on those digits as MNIST has them (the 28x28
+originals, straight to the model: right and sure, per digit and per file): what a reader that
+lost nothing would reach with this model, the ceiling its figures compare with.
 Speed: ``read_frame`` on the decoded images after warm-up, p50/p95 in milliseconds per kind.
 """
 
@@ -63,6 +66,23 @@ def score(kind: str, readings: dict, truth: dict) -> dict:
     return result
 
 
+def originals(kind: str, truth: dict, predictor: Predictor) -> dict | None:
+    """The model on the kind's MNIST test digits as MNIST has them: the share read right and
+    sure (at the Predictor's threshold), per digit and per file; None for a kind of fonts."""
+    from workbench.data import load_mnist
+
+    items = [item for item in truth[kind].values() if "indices" in item]
+    if not items:
+        return None
+    X, y = load_mnist("test")
+    indices = np.concatenate([item["indices"] for item in items])
+    proba = predictor.predict_proba(X[indices])
+    sure_right = (proba.argmax(axis=1) == y[indices]) & (proba.max(axis=1) >= predictor.threshold)
+    ends = np.cumsum([len(item["indices"]) for item in items])
+    per_file = [part.all() for part in np.split(sure_right, ends[:-1])]
+    return {"digits": float(sure_right.mean()), "files": float(np.mean(per_file))}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--fixtures", type=Path, default=Path("/tmp/live-fixtures"))
@@ -108,6 +128,11 @@ def main() -> None:
                      f"right {figures[kind]['found_digits_right']:.2%}")
         print(f"{kind:<13} {figures[kind]['n']:>5} images: read exactly {figures[kind]['exact']:.2%}{extra}; "
               f"p50 {p50:.1f} ms, p95 {p95:.1f} ms")
+        ceiling = originals(kind, truth, predictor)
+        if ceiling:
+            figures[kind]["originals_right_and_sure"] = ceiling
+            print(f"{'':<13} its MNIST digits as 28x28 originals, straight to the model: right and sure "
+                  f"{ceiling['digits']:.2%} of digits, every digit of a file {ceiling['files']:.2%}")
         if kind == "drawings":
             canvas = np.mean([predictor.read_canvas(image).text == str(truth[kind][name]["labels"][0])
                               for name, image in images.items()])
