@@ -73,6 +73,7 @@ def main() -> None:
                         help="sets of crops: first scene seed (the fixtures use 0-3) and crops of each kind (about)")
     parser.add_argument("--out", type=Path, default=Path("/tmp/reader-models"))
     parser.add_argument("--name", default="cnn-readers")
+    parser.add_argument("--random-state", type=int, default=0, help="the network's seed")
     parser.add_argument("--jobs", type=int, default=2)
     args = parser.parse_args()
     from sklearn.pipeline import Pipeline
@@ -95,15 +96,17 @@ def main() -> None:
     X = np.concatenate([X, *(p[0] for p in parts)])
     y = np.concatenate([y, *(p[1] for p in parts)])
     pipeline = Pipeline([("normalize", MnistNormalize()),
-                         ("clf", CNNClassifier(epochs=25, corruption=0.5, printed=0.1, random_state=0, verbose=2))])
+                         ("clf", CNNClassifier(epochs=25, corruption=0.5, printed=0.1, random_state=args.random_state,
+                                                       verbose=2))])
     pipeline.fit(X, y)
     fit_seconds = time.time() - start
     X_test, y_test = load_mnist("test")
     accuracy = float((pipeline.predict(X_test) == y_test).mean())
     print(f"MNIST test accuracy {accuracy:.2%}, {fit_seconds:.0f} s in all")
     args.out.mkdir(parents=True, exist_ok=True)
+    command = f"benchmarks/reader_training.py --crops {' '.join(args.crops)} --random-state {args.random_state}"
     save_model(pipeline, args.name, directory=args.out, metadata={
-        "pipeline": "cnn", "command": f"benchmarks/reader_training.py --crops {' '.join(args.crops)}",
+        "pipeline": "cnn", "command": command,
         "test": {"n": len(y_test), "accuracy": accuracy}, "fit_seconds": round(fit_seconds, 1)})
 
 
