@@ -23,6 +23,7 @@ from pathlib import Path
 
 import cv2
 import numpy as np
+from live import contains  # benchmarks/live.py: a finding holds a digit when its box holds the digit's centre
 
 from workbench.data import load_mnist
 from workbench.live.frame import find_digits
@@ -34,11 +35,6 @@ JPEG = [cv2.IMWRITE_JPEG_QUALITY, 90]
 
 def _as_saved(image: np.ndarray) -> np.ndarray:
     return cv2.imdecode(cv2.imencode(".jpg", image, JPEG)[1], cv2.IMREAD_UNCHANGED)
-
-
-def _holds(box, truth_box) -> bool:
-    x, y, w, h = truth_box
-    return box[0] <= x + w / 2 <= box[0] + box[2] and box[1] <= y + h / 2 <= box[1] + box[3]
 
 
 def reader_crops(job: tuple[str, int, int]) -> tuple[np.ndarray, np.ndarray]:
@@ -53,7 +49,7 @@ def reader_crops(job: tuple[str, int, int]) -> tuple[np.ndarray, np.ndarray]:
             page = render_page(X[idx], y[idx], rng)
             found = find_digits(_as_saved(page.image))
             for label, box in zip(page.labels, page.boxes, strict=True):
-                holding = [c for c in found if _holds(c.box, box)]
+                holding = [c for c in found if contains(c.box, box)]
                 if len(holding) == 1:
                     crops.append(holding[0].image)
                     labels.append(label)
