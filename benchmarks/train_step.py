@@ -40,23 +40,21 @@ F1, F2, F3 = 32, 64, 128
 def keras_step(batch_size: int, augment: bool, keras_pool: bool = False):
     params = AUG if augment else dict(rotation=0.0, shift=0.0, scale=0.0)
     clf = CNNClassifier(random_state=0, **params)
-    clf.classes_ = np.arange(10)
-    clf.seed_ = 0
-    clf._build_model()
+    clf._init_model(np.arange(10))
     if keras_pool:  # swap the workbench's MaxPool2x2 for keras.layers.MaxPooling2D
         from workbench import cnn_layers
 
         original = cnn_layers.MaxPool2x2
         cnn_layers.MaxPool2x2 = lambda: keras.layers.MaxPooling2D()
         try:
-            clf._build_model()
+            clf._init_model(np.arange(10))
         finally:
             cnn_layers.MaxPool2x2 = original
     from workbench.cnn_training import make_train_step
 
-    step = make_train_step(clf.model_, clf._optimizer, corruption=0.0,
+    model, optimizer = clf.model_, clf._training_optimizer()
+    step = make_train_step(model, optimizer, corruption=0.0,
                            **{k: getattr(clf, k) for k in ("rotation", "shift", "scale")})
-    model, optimizer = clf.model_, clf._optimizer
     state = ([v.value for v in model.trainable_variables], [v.value for v in model.non_trainable_variables],
              [v.value for v in optimizer.variables])
     images, labels = _data(batch_size * 4)

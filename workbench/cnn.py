@@ -6,7 +6,11 @@ lives beside it, imported lazily (they import Keras) so that importing the workb
 
 - :mod:`workbench.cnn_layers`: the network (``build_cnn``) and its layers and augmentation ops;
 - :mod:`workbench.cnn_training`: the jit-compiled training step, the epochs, precise batch norm;
-- :mod:`workbench.cnn_inference`: the forward pass compiled for a few batch sizes.
+- :mod:`workbench.cnn_inference`: the forward pass in plain JAX, compiled per batch size.
+
+A fitted network predicts from its weights alone: a loaded model builds no Keras network and no
+optimizer until it is trained again (``fit`` with ``warm_start``, ``partial_fit``) or its
+``model_`` is asked for (export).
 """
 
 from __future__ import annotations
@@ -95,6 +99,8 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     classes_ : ndarray
         The class labels (any sortable labels).
     model_ : keras.Model
+        The network. A loaded model builds it from its weights when first asked for (it
+        predicts without it).
     history_ : dict of str to list
         Per-epoch ``loss`` and ``accuracy`` (on the augmented training batches), ``val_loss``
         and ``val_accuracy`` (when validating), ``learning_rate`` and ``epoch_time`` (s).
@@ -180,7 +186,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         if self.printed and not (y.dtype.kind in "iu" and classes.min() >= 0 and classes.max() <= 9):
             raise ValueError(f"printed needs the labels to be the integers 0-9 (the digits printed); "
                              f"y has {classes.tolist()[:10]} ({y.dtype})")
-        if not (self.warm_start and hasattr(self, "model_")):
+        if not (self.warm_start and self._is_fitted()):
             self._init_model(classes)
         elif not np.array_equal(classes, self.classes_):
             raise ValueError(
@@ -209,7 +215,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         """
         self._check_params()
         images, y = self._check_xy(X, y)
-        if not hasattr(self, "model_"):
+        if not self._is_fitted():
             if classes is None:
                 raise ValueError("classes must be passed on the first call to partial_fit")
             self._init_model(np.unique(classes))
@@ -258,24 +264,42 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         self.history_ = {}
         self.n_iter_ = 0
         self._steps_done = 0
-        self._build_model()
+        self._model = self._build_network()  # new weights
+        self._optimizer = self._train_step = None
+        self._sync_weights()
 
-    def _build_model(self):
-        from workbench.backend import keras
-        from workbench.cnn_inference import compile_forward
+    def _build_network(self):
         from workbench.cnn_layers import build_cnn
 
-        self.model_ = build_cnn(
-            len(self.classes_), filters1=self.filters1, filters2=self.filters2,
-            filters3=self.filters3, dense_units=self.dense_units, dropout=self.dropout, seed=self.seed_,
-        )
-        self._optimizer = keras.optimizers.Adam(
-            self.learning_rate, use_ema=self.ema_momentum > 0, ema_momentum=self.ema_momentum or 0.99
-        )
-        self._optimizer.build(self.model_.trainable_variables)
-        self._train_step = None
-        self._sync_weights()
-        self._forward = compile_forward(self.model_, self._weights)
+        return build_cnn(len(self.classes_), filters1=self.filters1, filters2=self.filters2, filters3=self.filters3,
+                         dense_units=self.dense_units, dropout=self.dropout, seed=self.seed_)
+
+    def _is_fitted(self) -> bool:
+        return "_weights" in self.__dict__
+
+    @property
+    def model_(self):
+        """The Keras network; a loaded model builds it from its weights when first asked for."""
+        if "_model" not in self.__dict__:
+            if not self._is_fitted():
+                raise AttributeError("model_: this CNNClassifier is not fitted yet")
+            model = self._build_network()
+            model.set_weights([np.asarray(w) for w in self._weights])
+            self._model = model
+        return self._model
+
+    def _training_optimizer(self):
+        """Adam (keeping the average of the weights if ``ema_momentum``), made the first time the
+        network is trained after it was made or loaded."""
+        if getattr(self, "_optimizer", None) is None:
+            from workbench.backend import keras
+
+            self._optimizer = keras.optimizers.Adam(
+                self.learning_rate, use_ema=self.ema_momentum > 0, ema_momentum=self.ema_momentum or 0.99
+            )
+            self._optimizer.build(self.model_.trainable_variables)
+            self._train_step = None
+        return self._optimizer
 
     def _train(self, images, y, epochs, schedule, printed=0.0):
         from workbench.cnn_training import make_train_step, recalibrate_batch_norm, run_epochs
@@ -295,6 +319,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         if printed:  # after the split: the validation figures stay those of the caller's images
             images, labels = self._with_printed(images, self.classes_[y_idx], printed)
             y_idx = np.searchsorted(self.classes_, labels).astype(np.int32)
+        self._training_optimizer()
         if self._train_step is None:
             self._train_step = make_train_step(self.model_, self._optimizer, rotation=self.rotation, shift=self.shift,
                                                scale=self.scale, elastic=self.elastic, corruption=self.corruption,
@@ -353,29 +378,32 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     # -- prediction -------------------------------------------------------------------------
 
     def _sync_weights(self):
-        from workbench.cnn_inference import weights_of
+        """Copy the network's weights to the inference pass (after training changed them)."""
+        from workbench.cnn_inference import device_weights
 
-        self._weights = weights_of(self.model_)
+        self._weights = device_weights(self._model.get_weights())
 
     def predict_proba(self, X) -> np.ndarray:
         """Class probabilities, shape ``(n, n_classes)``, columns in the order of ``classes_``."""
         from workbench.cnn_inference import predict_proba
 
-        check_is_fitted(self, "model_")
-        return predict_proba(self._forward, self._weights, check_images(X)[..., None], len(self.classes_))
+        check_is_fitted(self, "classes_")
+        return predict_proba(self._weights, check_images(X)[..., None], hidden=bool(self.dense_units))
 
     def predict(self, X) -> np.ndarray:
         """Most probable class label for each image."""
         return self.classes_[np.argmax(self.predict_proba(X), axis=1)]
 
-    # -- pickling: weights as arrays, the network rebuilt from our own code -----------------
+    # -- pickling: the weights as arrays; the network is rebuilt from our own code if needed ---
 
-    _UNPICKLED = ("model_", "_forward", "_weights", "_optimizer", "_train_step")
+    _UNPICKLED = ("_model", "_weights", "_optimizer", "_train_step")
 
     def __getstate__(self):
         state = {k: v for k, v in self.__dict__.items() if k not in self._UNPICKLED}
-        if "model_" in self.__dict__:
-            state["weights_"] = [np.asarray(w) for w in self.model_.get_weights()]
+        if "_model" in self.__dict__:
+            state["weights_"] = [np.asarray(w) for w in self._model.get_weights()]
+        elif self._is_fitted():
+            state["weights_"] = [np.asarray(w) for w in self._weights]
         return state
 
     def __setstate__(self, state):
@@ -385,10 +413,10 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         defaults = {name: p.default for name, p in inspect.signature(type(self).__init__).parameters.items()
                     if p.default is not inspect.Parameter.empty}
         self.__dict__.update({**defaults, **state})
-        if weights is not None:
-            self._build_model()
-            self.model_.set_weights(weights)
-            self._sync_weights()
+        if weights is not None:  # for prediction, nothing else: no network, no optimizer
+            from workbench.cnn_inference import device_weights
+
+            self._weights = device_weights(weights)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

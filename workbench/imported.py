@@ -55,7 +55,7 @@ class KerasDigitClassifier(ClassifierMixin, BaseEstimator):
     classes_ : ndarray, the digits 0-9
     keras_file_ : ndarray of uint8
         The ``.keras`` file's bytes: what pickling keeps; the network is rebuilt from them with
-        Keras' safe mode.
+        Keras' safe mode, when it is first used (loading a saved model imports no Keras).
     """
 
     @classmethod
@@ -83,7 +83,9 @@ class KerasDigitClassifier(ClassifierMixin, BaseEstimator):
 
     def predict_proba(self, X) -> np.ndarray:
         """Probabilities of the digits 0-9, shape ``(n, 10)``."""
-        check_is_fitted(self, "model_")
+        check_is_fitted(self, "keras_file_")
+        if "model_" not in self.__dict__:  # loaded from a model file: rebuilt on first use
+            self._restore(self.keras_file_, "the saved Keras model")
         images = check_images(X).reshape((-1, *self._shape))
         out = np.concatenate([np.asarray(self.model_(images[k : k + 512], training=False), np.float64)
                               for k in range(0, len(images), 512)]) if len(images) else np.zeros((0, 10))
@@ -99,9 +101,7 @@ class KerasDigitClassifier(ClassifierMixin, BaseEstimator):
         return {k: v for k, v in self.__dict__.items() if k not in ("model_", "_shape")}
 
     def __setstate__(self, state):
-        self.__dict__.update(state)
-        if "keras_file_" in state:
-            self._restore(state["keras_file_"], "the saved Keras model")
+        self.__dict__.update(state)  # the network is rebuilt from keras_file_ when first used
 
 
 def import_model(path: str | Path) -> Pipeline:
