@@ -1,7 +1,14 @@
+import os
+import tempfile
+
 import numpy as np
 import pytest
 
 from workbench import load_mnist
+
+# The commands the tests run keep their compiled XLA programs in a folder of this test session,
+# not in the user's cache (workbench.backend.use_compilation_cache); subprocesses inherit it.
+os.environ.setdefault("WORKBENCH_XLA_CACHE", tempfile.mkdtemp(prefix="workbench-test-xla-"))
 
 
 @pytest.fixture(scope="session")
