@@ -10,22 +10,35 @@ cross-validated, saved to the model store, and served to the live app.
 ((10000, 28, 28), dtype('uint8'))
 """
 
-from workbench.data import load_mnist
-from workbench.evaluate import cross_validate, evaluate_model, fit_pipeline, score, summarize_cv
-from workbench.registry import get_pipeline, list_pipelines
-from workbench.store import list_models, load_model, save_model
-
 __version__ = "0.1.0"
-__all__ = [
-    "load_mnist",
-    "list_pipelines",
-    "get_pipeline",
-    "fit_pipeline",
-    "cross_validate",
-    "summarize_cv",
-    "score",
-    "evaluate_model",
-    "save_model",
-    "load_model",
-    "list_models",
-]
+
+# Where each public name lives. They are imported on first use (PEP 562), so that the command
+# line's --help, --version and `workbench models` start without scikit-learn or JAX.
+_EXPORTS = {
+    "load_mnist": "workbench.data",
+    "list_pipelines": "workbench.registry",
+    "get_pipeline": "workbench.registry",
+    "fit_pipeline": "workbench.evaluate",
+    "cross_validate": "workbench.evaluate",
+    "summarize_cv": "workbench.evaluate",
+    "score": "workbench.evaluate",
+    "evaluate_model": "workbench.evaluate",
+    "save_model": "workbench.store",
+    "load_model": "workbench.store",
+    "list_models": "workbench.store",
+}
+__all__ = list(_EXPORTS)
+
+
+def __getattr__(name):
+    if name in _EXPORTS:
+        import importlib
+
+        value = getattr(importlib.import_module(_EXPORTS[name]), name)
+        globals()[name] = value  # once: later lookups find it directly
+        return value
+    raise AttributeError(f"module 'workbench' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted([*globals(), *_EXPORTS])

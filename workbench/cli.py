@@ -276,15 +276,40 @@ def _explain(folder, path, reading, predictor, written: set) -> Path:
     return explain_png(out, reading, predictor.active.pipeline, title=str(path))
 
 
+def _json_list(results: list[dict]) -> str:
+    """A JSON list with one object per line."""
+    return "[\n" + ",\n".join(json.dumps(result) for result in results) + "\n]"
+
+
 def cmd_predict(args) -> int:
-    from workbench.live.images import ImageError, read_image
+    from workbench.live.images import ImageError, check_image_file, read_image
+    from workbench.store import resolve_model
+
+    unreadable = {}  # the inputs and the model are checked before the model loads (seconds)
+    for path in args.paths:
+        try:
+            check_image_file(path)
+        except ImageError as exc:
+            unreadable[path] = str(exc)
+    if unreadable and not args.json:
+        for message in unreadable.values():
+            print(f"workbench: error: {message}", file=sys.stderr, flush=True)
+    resolve_model(args.model)
+    if len(unreadable) == len(args.paths):
+        if args.json:
+            print(_json_list([{"path": path, "error": message} for path, message in unreadable.items()]))
+        return 1
+
     from workbench.live.log import LogError
     from workbench.live.predictor import Predictor
 
     predictor = Predictor(args.model)
     prediction_log = _open_log(args.log)
-    results, failed, written = [], False, set()
+    results, failed, written = [], bool(unreadable), set()
     for path in args.paths:
+        if path in unreadable:
+            results.append({"path": path, "error": unreadable[path]})
+            continue
         try:
             reading = predictor.read_frame(read_image(path))
         except ImageError as exc:
@@ -302,11 +327,12 @@ def cmd_predict(args) -> int:
                 print(f"workbench: warning: {exc}", file=sys.stderr)
                 prediction_log = None
     if args.json:
-        print("[\n" + ",\n".join(json.dumps(result) for result in results) + "\n]")
+        print(_json_list(results))
     else:
         for result in results:
             if "error" in result:
-                print(f"workbench: error: {result['error']}", file=sys.stderr)
+                if result["path"] not in unreadable:  # those were said before the model loaded
+                    print(f"workbench: error: {result['error']}", file=sys.stderr)
             else:
                 why = f"   (explained in {result['explanation']})" if "explanation" in result else ""
                 print(f"{result['path']}: {result['text'] or '(no digits found)'}{why}")
@@ -546,7 +572,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--camera", default="demo", metavar="SOURCE",
                    help="webcam index (0), 'demo', a video file, an image or a folder (default: demo)")
     p.add_argument("--log", metavar="PATH", help="prediction log (default: $WORKBENCH_LOG or the user data folder)")
-    p.add_argument("--frames", type=_positive, metavar="N", help="quit after N frames (with --screenshot)")
+    p.add_argument("--frames", type=_positive, metavar="N",
+                   help="quit after N frames with the model ready (with --screenshot)")
     p.add_argument("--screenshot", metavar="PNG", help="save a screenshot of frame N, then quit")
     p.set_defaults(func=cmd_app)
     for name, command in sub.choices.items():
@@ -560,6 +587,27 @@ def _one_line(message) -> str:
     return " ".join(str(message).split())
 
 
+#: The errors a command reports in one line, by exit code: 1, a file that cannot be read or
+#: written; 2, usage: what was asked cannot be done. Named by module, so that checking an error
+#: imports nothing (an error can only come from a module that was imported).
+ERRORS = {
+    1: [("workbench.data", "DataError"), ("workbench.store", "ModelFileError"), ("workbench.live.log", "LogError"),
+        ("builtins", "OSError")],
+    2: [("builtins", "ValueError"), ("builtins", "KeyError"), ("workbench.live.sources", "SourceError"),
+        ("workbench.distributed", "SchedulerError")],
+}
+
+
+def _exit_code(exc: BaseException) -> int | None:
+    """1 or 2 for an error of :data:`ERRORS`, None for any other (a bug: it keeps its traceback)."""
+    for code, kinds in ERRORS.items():
+        for module, name in kinds:
+            kind = getattr(sys.modules.get(module), name, None)
+            if kind is not None and isinstance(exc, kind):
+                return code
+    return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the ``workbench`` command with ``argv`` (default: ``sys.argv[1:]``); returns the exit code."""
     parser = build_parser()
@@ -567,12 +615,9 @@ def main(argv: list[str] | None = None) -> int:
     args.argv = argv
     level = {0: logging.WARNING, 1: logging.INFO}.get(args.verbose, logging.DEBUG)
     logging.basicConfig(level=level, format="%(levelname)s %(name)s: %(message)s")
-    from workbench.data import DataError
-    from workbench.distributed import SchedulerError
-    from workbench.live.log import LogError
-    from workbench.live.sources import SourceError
-    from workbench.store import ModelFileError
+    from workbench.backend import use_compilation_cache
 
+    use_compilation_cache()  # before anything compiles: a second run loads what the first compiled
     try:
         if args.pipeline_folders:
             from workbench.registry import use_folders
@@ -583,17 +628,13 @@ def main(argv: list[str] | None = None) -> int:
         # Python would complain again when it flushes stdout at exit: point stdout at nothing.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
-    except (DataError, ModelFileError, LogError, OSError) as exc:  # a file that cannot be read or written
-        if args.verbose >= 2:
-            raise
-        print(f"workbench: error: {_one_line(exc)}", file=sys.stderr)
-        return 1
-    except (ValueError, KeyError, SourceError, SchedulerError) as exc:  # usage: what was asked cannot be done
-        if args.verbose >= 2:
+    except Exception as exc:
+        code = _exit_code(exc)
+        if code is None or args.verbose >= 2:
             raise
         message = exc.args[0] if isinstance(exc, KeyError) and exc.args else exc
         print(f"workbench: error: {_one_line(message)}", file=sys.stderr)
-        return 2
+        return code
 
 
 if __name__ == "__main__":

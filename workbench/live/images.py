@@ -57,6 +57,28 @@ def as_gray(image) -> np.ndarray:
 MAX_PIXELS = 50_000_000
 
 
+def _open_regular(path: Path) -> int:
+    """Open ``path`` for reading without waiting on it; refuse what is not a non-empty regular file."""
+    try:
+        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+        info = os.fstat(fd)
+    except OSError as exc:
+        raise ImageError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
+    if not stat.S_ISREG(info.st_mode) or info.st_size == 0:
+        os.close(fd)
+        kind = ("a folder; give an image file" if stat.S_ISDIR(info.st_mode) else "the file is empty"
+                if stat.S_ISREG(info.st_mode) else "not a regular file (a FIFO, device or socket); give an image file")
+        raise ImageError(f"{path}: {kind}")
+    return fd
+
+
+def check_image_file(path: str | Path) -> None:
+    """Refuse at once, with :func:`read_image`'s message, a path that is missing, unreadable, not
+    a regular file or empty: a command checks its inputs before it spends seconds on a model."""
+    os.close(_open_regular(Path(path)))
+
+
 def read_image(path: str | Path) -> np.ndarray:
     """Read an image file (PNG, JPEG, BMP, or anything else Pillow reads) for the readers.
 
@@ -75,19 +97,8 @@ def read_image(path: str | Path) -> np.ndarray:
     from PIL import Image, ImageOps, UnidentifiedImageError
 
     path = Path(path)
-    try:
-        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        info = os.fstat(fd)
-    except OSError as exc:
-        raise ImageError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
-    if not stat.S_ISREG(info.st_mode):
-        os.close(fd)
-        kind = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file (a FIFO, device or socket)"
-        raise ImageError(f"{path}: {kind}; give an image file")
+    fd = _open_regular(path)
     with os.fdopen(fd, "rb") as file:
-        if info.st_size == 0:
-            raise ImageError(f"{path}: the file is empty")
         try:
             with warnings.catch_warnings():  # Pillow warns above 89 megapixels (ours is the stricter
                 warnings.simplefilter("ignore")  # limit) and about damaged EXIF tags (skipped)

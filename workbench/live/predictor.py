@@ -58,6 +58,10 @@ def _same_start(a, b) -> bool:
     return type(first) is type(other) and not get_tags(first).requires_fit and first.get_params() == other.get_params()
 
 
+def _warm_up(pipeline) -> None:
+    pipeline.predict_proba(np.zeros((1, 28, 28), np.uint8))
+
+
 class Predictor:
     """Holds the active model; reads drawings and frames with it; swaps it at runtime.
 
@@ -97,12 +101,13 @@ class Predictor:
             raise ValueError(f"threshold must be in [0, 1], got {threshold!r}")
         self.directory = directory
         self.threshold = threshold
+        # The model first: a name that is not there is said before the gate loads.
+        self.active = model if isinstance(model, ActiveModel) else load_active(model, directory)
         if gate is True:
             from workbench.refuse import load_gate
 
             gate = load_gate(directory)
         self.gate = gate or None
-        self.active = model if isinstance(model, ActiveModel) else load_active(model, directory)
         self.last_error: str | None = None
         self.latencies: deque[float] = deque(maxlen=1000)  # seconds per predict call, newest last
         self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model-loader")
@@ -122,8 +127,7 @@ class Predictor:
         def load():
             try:
                 new = model if isinstance(model, ActiveModel) else load_active(model, self.directory)
-                # Compile the model's fast path before it serves (the CNN's first call compiles).
-                new.pipeline.predict_proba(np.zeros((1, 28, 28), np.uint8))
+                _warm_up(new.pipeline)
             except Exception as exc:
                 self.last_error = f"could not load model {str(model)!r}: {exc}"
                 raise
@@ -133,6 +137,13 @@ class Predictor:
             return new
 
         return self._loader.submit(load)
+
+    def warm_up(self) -> None:
+        """Run the model and the gate once, so that the first reading does not wait for their
+        first-call work (a CNN compiles its forward pass for one image, or loads it from the cache)."""
+        _warm_up(self.active.pipeline)
+        if self.gate:
+            _warm_up(self.gate[0])
 
     def predict_proba(self, images: np.ndarray, active: ActiveModel | None = None) -> np.ndarray:
         """Class probabilities for a batch of MNIST-format images ``(n, 28, 28)``."""
