@@ -53,7 +53,8 @@ def _write_probe(path: Path, state, rendered: int) -> None:
     probe = {
         "frame": rendered,
         "rects": rects,
-        "model": state.predictor.name,
+        "model": state.predictor.name if state.predictor is not None else None,
+        "model_ready": state.predictor is not None,
         "model_status": dpg.get_value(tags.MODEL_STATUS),
         "draw_result": dpg.get_value(tags.DRAW_RESULT),
         "draw_text": state.draw_reading.text if state.draw_reading is not None else "",
@@ -73,8 +74,9 @@ def _write_probe(path: Path, state, rendered: int) -> None:
 
 def run(model: str = "cnn", camera: str | None = "demo", log_path: str | None = None,
         *, frames: int | None = None, screenshot: str | None = None) -> int:
-    """Open the app and run until its window is closed (or for ``frames`` frames, then save
-    ``screenshot`` if given: how the README's picture and the tests' artifacts are made)."""
+    """Open the app and run until its window is closed (or for ``frames`` frames once the model
+    is ready, then save ``screenshot`` if given: how the README's picture and the tests'
+    artifacts are made). The window opens at once; the model loads behind it."""
     if not display_available():
         print(f"workbench: error: {NO_DISPLAY}", file=sys.stderr)
         return 2
@@ -86,14 +88,15 @@ def run(model: str = "cnn", camera: str | None = "demo", log_path: str | None = 
     from workbench.app.panels import models as model_panel
     from workbench.app.state import AppState
     from workbench.live.log import LogError, PredictionLog
-    from workbench.live.predictor import Predictor
+    from workbench.store import resolve_model
 
-    predictor = Predictor(model)
+    resolve_model(model)  # a model that is not there is said now, in one line, not in the window
     try:
         prediction_log, log_error = PredictionLog(log_path), None
     except LogError as exc:
         prediction_log, log_error = None, str(exc)
-    state = AppState(predictor=predictor, log=prediction_log, log_error=log_error)
+    state = AppState(log=prediction_log, log_error=log_error)
+    state.start(model)  # the window opens at once; the model loads behind it
 
     dpg.create_context()
     try:
@@ -120,9 +123,13 @@ def run(model: str = "cnn", camera: str | None = "demo", log_path: str | None = 
         if camera:
             camera_panel.open_camera(state, camera)
         draw_panel.clear(state)
-        rendered = 0
+        rendered = ready = 0  # frames rendered; of them, with the model ready (or failed to load)
         probe = Path(os.environ["WORKBENCH_APP_PROBE"]) if os.environ.get("WORKBENCH_APP_PROBE") else None
         while dpg.is_dearpygui_running():
+            if state.finish_start():  # the model is ready: open the camera, read what was drawn meanwhile
+                camera_panel.start_waiting(state)
+                model_panel.refresh(state)
+                draw_panel.read_again(state)
             if probe is not None and rendered % 5 == 0:
                 _write_probe(probe, state, rendered)
                 if probe.with_suffix(".quit").exists():
@@ -131,18 +138,22 @@ def run(model: str = "cnn", camera: str | None = "demo", log_path: str | None = 
             camera_panel.update(state)
             model_panel.update(state)
             log_panel.update(state)
-            if frames is not None and rendered == frames and screenshot:
+            if frames is not None and ready == frames and screenshot:
                 dpg.output_frame_buffer(file=screenshot)  # written during the next frame
-            if frames is not None and rendered > frames:
+            if frames is not None and ready > frames:
                 break
             dpg.render_dearpygui_frame()
             rendered += 1
+            ready += state.predictor is not None or state.start_error is not None
     finally:
-        if state.adapting is not None:  # a process that exits while XLA runs in a thread aborts
-            state.adapting.exception(timeout=600)
+        for work in (state.adapting, state.starting):  # a process that exits while XLA runs in a thread aborts
+            if work is not None:
+                work.exception(timeout=600)
+        state.finish_start()
         camera_panel.close(state)
         model_panel.close()
-        predictor.close()
+        if state.predictor is not None:
+            state.predictor.close()
         if prediction_log is not None:
             prediction_log.close()
         dpg.destroy_context()

@@ -33,14 +33,25 @@ def build(state: AppState, source: str | None) -> None:
 
 
 def open_camera(state: AppState, spec: str) -> None:
-    """Switch to another source; a source that cannot be opened leaves a message, no crash."""
+    """Switch to another source; a source that cannot be opened leaves a message, no crash.
+    Before the model is ready, the source is opened (or refused) at once and read once it is."""
     close(state)
+    state.camera_frame_shown = -1
     try:
-        state.camera = CameraLoop(open_source(spec.strip()), state.predictor, state.log).start()
-        state.camera_error = None
+        source = open_source(spec.strip())
     except SourceError as exc:
         state.camera_error = str(exc)
-    state.camera_frame_shown = -1
+        return
+    state.camera_error = None
+    state.camera_waiting = source
+    start_waiting(state)
+
+
+def start_waiting(state: AppState) -> None:
+    """Start reading the source opened while the model was loading, once it is ready."""
+    if state.camera_waiting is not None and state.predictor is not None:
+        source, state.camera_waiting = state.camera_waiting, None
+        state.camera = CameraLoop(source, state.predictor, state.log).start()
 
 
 def toggle_pause(state: AppState) -> None:
@@ -65,6 +76,9 @@ def close(state: AppState) -> None:
     if state.camera is not None:
         state.camera.stop()
         state.camera = None
+    if state.camera_waiting is not None:
+        state.camera_waiting.close()
+        state.camera_waiting = None
 
 
 def to_texture(frame: np.ndarray) -> np.ndarray:
@@ -84,7 +98,10 @@ def to_texture(frame: np.ndarray) -> np.ndarray:
 def update(state: AppState) -> None:
     """Show the camera loop's newest frame (only when there is a new one)."""
     if state.camera is None:
-        dpg.set_value(tags.CAMERA_STATUS, state.camera_error or "no camera source open")
+        waiting = state.camera_waiting
+        dpg.set_value(tags.CAMERA_STATUS, state.camera_error or (
+            f"{waiting.name}: read as soon as the model is ready ({state.loading_message()})" if waiting
+            else "no camera source open"))
         return
     latest = state.camera.latest()
     reading = latest.reading

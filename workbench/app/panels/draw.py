@@ -50,7 +50,8 @@ def build(state: AppState) -> None:
 
 
 def add_textures() -> None:
-    dpg.add_dynamic_texture(28, 28, np.zeros(28 * 28 * 4, np.float32), tag=tags.PREVIEW_TEXTURE)
+    black = np.tile(np.array([0, 0, 0, 1], np.float32), 28 * 28)  # opaque: the canvas's black
+    dpg.add_dynamic_texture(28, 28, black, tag=tags.PREVIEW_TEXTURE)
     dpg.add_dynamic_texture(PREVIEW_SIDE, PREVIEW_SIDE, np.zeros(PREVIEW_SIDE * PREVIEW_SIDE * 4, np.float32),
                             tag=tags.SALIENCY_TEXTURE)
 
@@ -140,8 +141,18 @@ def _redraw(state: AppState) -> None:
                                 parent=tags.STROKES_LAYER)
 
 
+def read_again(state: AppState) -> None:
+    """Read the drawing as it is now (one made while the model was loading, once it is ready)."""
+    _read(state, log=bool(state.strokes) and not state.drawing)
+
+
 def _read(state: AppState, *, log: bool) -> None:
     """Read the canvas with the active model; show the result; log it when a stroke ends."""
+    if state.predictor is None:  # the model is still loading: the drawing is read when it is ready
+        state.draw_reading = None
+        waiting = "   (your drawing is read as soon as it is ready)" if state.strokes else ""
+        dpg.set_value(tags.DRAW_RESULT, state.loading_message() + waiting)
+        return
     reading = state.predictor.read_canvas(state.canvas_image())
     state.draw_reading = reading
     preview = np.zeros((28, 28), np.float32)

@@ -50,6 +50,9 @@ def adapt(state: AppState) -> None:
     The original stays in the model list: choosing it again is the undo."""
     if state.log is None or (state.adapting is not None and not state.adapting.done()):
         return
+    if state.predictor is None:
+        state.adapt_status = f"no model to adapt yet: {state.loading_message()}"
+        return
     from concurrent.futures import ThreadPoolExecutor
 
     from workbench.adapt import adapt_saved

@@ -11,7 +11,7 @@ import numpy as np
 
 from workbench.app import tags
 from workbench.app.state import AppState
-from workbench.live.predictor import ActiveModel, load_active
+from workbench.live.predictor import DEFAULT_THRESHOLD, ActiveModel, load_active
 
 _catalogue: dict[str, ActiveModel | str] = {}  # name -> loaded model, or why it failed
 _latency_ms: dict[str, float] = {}
@@ -59,7 +59,7 @@ def refresh(state: AppState) -> None:
     appears) and load the new ones in the background for "compare all"."""
     from workbench.store import list_models
 
-    state.models = list_models(state.predictor.directory)
+    state.models = list_models(state.directory)
     dpg.delete_item(tags.MODEL_TABLE, children_only=True, slot=1)
     for meta in state.models:
         name = meta["name"]
@@ -84,9 +84,11 @@ def refresh(state: AppState) -> None:
         loaded = _catalogue.get(meta["name"])
         return not isinstance(loaded, ActiveModel) or loaded.sha256 != meta.get("sha256")
 
+    if state.predictor is None:  # the active model loads first; the others when it is ready
+        return
     with _lock:
         names = [m["name"] for m in state.models if "error" not in m and stale(m)]
-    loader = threading.Thread(target=_load_all, args=(names, state.predictor.directory), daemon=True,
+    loader = threading.Thread(target=_load_all, args=(names, state.directory), daemon=True,
                               name="model-catalogue")
     _loaders.append(loader)
     loader.start()
@@ -101,6 +103,12 @@ def close() -> None:
 
 def use(state: AppState, name: str) -> None:
     """Swap the active model (in the background; the panels keep running)."""
+    if state.predictor is None:  # no model yet: start with this one, or swap to it once the first is ready
+        if state.starting is None:
+            state.start(name)
+        else:
+            state.model_wanted = name
+        return
     with _lock:
         loaded = _catalogue.get(name)
     state.pending_swap = state.predictor.swap(loaded if isinstance(loaded, ActiveModel) else name)
@@ -127,7 +135,7 @@ def compare(state: AppState) -> None:
             p = model.pipeline.predict_proba(image[None])[0]
             best = int(np.argmax(p))
             label = model.pipeline.classes_[best]
-            answer = str(label) if p[best] >= state.predictor.threshold else f"unsure ({label}?)"
+            answer = str(label) if p[best] >= DEFAULT_THRESHOLD else f"unsure ({label}?)"
             confidence = f"{p[best]:.1%}"
         with dpg.table_row(parent=tags.COMPARE_TABLE):
             dpg.add_text(name)
@@ -136,6 +144,9 @@ def compare(state: AppState) -> None:
 
 
 def update(state: AppState) -> None:
+    if state.predictor is not None and state.model_wanted:
+        name, state.model_wanted = state.model_wanted, None
+        use(state, name)
     with _lock:
         for name, ms in _latency_ms.items():
             if dpg.does_item_exist(f"model_latency_{name}"):
@@ -148,6 +159,10 @@ def update(state: AppState) -> None:
         state.pending_swap = None
         state.model_message = None if swap.exception() is None else (
             f"{state.predictor.last_error}; still using {state.predictor.name}")
+    if state.predictor is None:
+        then = f" (then {state.model_wanted})" if state.model_wanted else ""
+        dpg.set_value(tags.MODEL_STATUS, f"active model: {state.loading_message()}{then}")
+        return
     text = f"active model: {state.predictor.name}"
     if state.pending_swap is not None:
         text += " (loading another...)"
