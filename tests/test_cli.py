@@ -22,15 +22,32 @@ def test_fit_models_evaluate(models_dir, capsys):
     assert meta["pipeline"] == "logreg" and meta["params"] == {"clf__C": 0.5}
     assert meta["training_data"]["n"] == 500 and len(meta["training_data"]["sha256"]) == 64
     assert meta["test"]["n"] == 10000 and meta["command"].startswith("workbench fit logreg")
+    assert meta["description"] == ("Logistic regression on the 784 pixels scaled to [0, 1]: the linear baseline "
+                                   "(with clf__C=0.5; trained on 500 MNIST images).")
 
     assert main(["models"]) == 0
-    assert "lr500" in capsys.readouterr().out
+    out = capsys.readouterr().out
+    assert "lr500" in out and "  Logistic regression on the 784 pixels" in out
 
     assert main(["evaluate", "lr500", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert result["model"] == "lr500" and result["n"] == 10000
     assert result["accuracy"] == pytest.approx(meta["test"]["accuracy"])
     assert 0.8 < result["accuracy"] < 1 and 0.8 < result["macro_f1"] < 1
+
+
+def test_the_shipped_models_are_the_ones_to_use_each_described(monkeypatch, capsys):
+    """models/ ships what a user should use (no experiments), and says what each one is."""
+    from workbench.store import list_models
+
+    monkeypatch.delenv("WORKBENCH_MODELS", raising=False)
+    shipped = list_models()
+    assert sorted(m["name"] for m in shipped) == ["cnn", "cnn_ensemble", "logreg"]
+    assert all(len(m["description"]) > 20 and "error" not in m for m in shipped)
+    assert main(["models"]) == 0
+    out = capsys.readouterr().out
+    for meta in shipped:
+        assert f"  {meta['description']}" in out
 
 
 def test_cv_prints_a_table(capsys):

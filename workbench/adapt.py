@@ -219,6 +219,7 @@ def adapt_saved(model: str | Path, *, log: str | Path | None = None, name: str |
     test = report.pop("test")  # the metadata's own "test", as every saved model has
     metadata = {
         "pipeline": meta.get("pipeline", "?"),
+        "description": f"{old_name} adapted to {report['corrections']['used']} corrections from the prediction log.",
         "params": meta.get("params", {}),
         "adapted_from": {"name": old_name, "sha256": meta.get("sha256") or sha256_file(path), "log": str(log_path)},
         "adaptation": report,

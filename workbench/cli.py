@@ -132,6 +132,8 @@ def cmd_models(args) -> int:
             f"{test.get('macro_f1', float('nan')):>8.4f} {m.get('training_data', {}).get('n', '?'):>7} "
             f"{m.get('fit_seconds', float('nan')):>7.1f} {m.get('file_bytes', 0) / 1e6:>7.2f}MB"
         )
+        if m.get("description"):
+            print(f"  {m['description']}")
     return 0
 
 
@@ -393,6 +395,7 @@ def cmd_import(args) -> int:
     pipe = import_model(args.file)
     test = score(pipe, *load_mnist("test", path=args.data))
     path = save_model(pipe, name, metadata={"pipeline": f"imported from {Path(args.file).name}",
+                                            "description": f"Imported from {Path(args.file).name}.",
                                             "imported_from": str(Path(args.file).resolve()), "test": test,
                                             "command": _command(args)})
     print(f"{name}: imported from {args.file}; test accuracy {test['accuracy']:.4f}, macro F1 {test['macro_f1']:.4f} "

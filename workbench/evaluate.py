@@ -92,8 +92,14 @@ def fit_pipeline(
     for network in cnns:
         network.set_params(verbose=0)
     test = score(pipe, X_test, y_test)
+    from workbench.registry import pipeline_summary
+
+    changed = ", ".join(f"{key}={value!r}" for key, value in (params or {}).items())
+    trained_on = f"trained on {len(y):,} MNIST images" if subset else "trained on all MNIST training images"
     return pipe, {
         "pipeline": name,
+        "description": (f"{pipeline_summary(name).rstrip('.')} ({f'with {changed}; ' if changed else ''}"
+                        f"{trained_on})."),
         "params": params or {},
         "estimator": repr(pipe),
         "training_data": {

@@ -288,7 +288,10 @@ def main(argv: list[str] | None = None) -> None:
     rows = measure(score, threshold)
     _print(f"the digit gate, threshold {threshold:.4f} (in photos {frame_threshold:.4f}):", rows)
     path = save_model(gate, GATE_NAME, directory=gate_dir(args.models), metadata={
-        "pipeline": "digit gate (workbench.refuse)", "threshold": threshold, "frame_threshold": frame_threshold,
+        "pipeline": "digit gate (workbench.refuse)",
+        "description": "The digit gate: a network that tells digits from letters, scribbles and marks, in front of "
+                       "every model.",
+        "threshold": threshold, "frame_threshold": frame_threshold,
         "refuse_digits": REJECT_DIGITS, "refuse_frame_digits": REJECT_FRAME_DIGITS,
         "measured": rows, "training_data": {"n": int(len(target)), "digits": int(target.sum())},
         "fit_seconds": round(fit_seconds, 1), "command": "python -m workbench.refuse"})

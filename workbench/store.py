@@ -207,7 +207,7 @@ def validate_metadata(meta, path: Path) -> dict:
         bad('"file"', f"must be the name of a .skops file in the same folder, got {file!r}")
     if not isinstance(meta.get("sha256"), str) or not _SHA256.match(meta["sha256"]):
         bad('"sha256"', f"must be 64 lowercase hex digits, got {meta.get('sha256')!r}")
-    for field in ("pipeline", "created", "command"):
+    for field in ("pipeline", "description", "created", "command"):
         if field in meta and not isinstance(meta[field], str):
             bad(f'"{field}"', f"must be a string, got {meta[field]!r}")
     for field in ("fit_seconds", "file_bytes", "wall_seconds"):

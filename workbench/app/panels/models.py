@@ -42,7 +42,7 @@ def _load_all(names: list[str], directory) -> None:
 
 def build(state: AppState) -> None:
 
-    dpg.add_text("", tag=tags.MODEL_STATUS)
+    dpg.add_text("", tag=tags.MODEL_STATUS, wrap=590)
     with dpg.table(tag=tags.MODEL_TABLE, header_row=True, borders_innerH=True, borders_outerH=True,
                    borders_innerV=True, borders_outerV=True, policy=dpg.mvTable_SizingFixedFit):
         for label in ("model", "pipeline", "test accuracy", "1-image latency", "size", ""):
@@ -64,7 +64,8 @@ def refresh(state: AppState) -> None:
     for meta in state.models:
         name = meta["name"]
         with dpg.table_row(parent=tags.MODEL_TABLE):
-            dpg.add_text(name)
+            with dpg.tooltip(dpg.add_text(name)):  # what the model is, on hover
+                dpg.add_text(meta.get("description", "(no description)"), wrap=400)
             if "error" in meta:  # listed, with why, but not usable
                 dpg.add_text("unreadable")
                 why = meta["error"].partition(f"{name}.json")[2].lstrip(": ") or meta["error"]
@@ -164,6 +165,9 @@ def update(state: AppState) -> None:
         dpg.set_value(tags.MODEL_STATUS, f"active model: {state.loading_message()}{then}")
         return
     text = f"active model: {state.predictor.name}"
+    description = state.predictor.active.metadata.get("description")
+    if description:
+        text += f": {description}"
     if state.pending_swap is not None:
         text += " (loading another...)"
     if state.model_message:
