@@ -802,3 +802,24 @@ def test_export_in_chunks_gives_the_whole_log(tmp_path, monkeypatch):
         assert parquet[column].astype(str).tolist() == whole[column].astype(str).tolist()
     assert [bytes.fromhex(h) for h in csv["image"]] == list(whole["image"])
     log.close()
+
+
+def test_reading_with_another_loaded_model_decides_as_the_predictor_does(logreg_predictor):
+    """The app's "compare all" reads the drawing with every loaded model through the Predictor:
+    a letter the gate refuses is refused whichever model reads it, a digit gets each model's label."""
+    from workbench.live.synth import non_digit
+
+    cnn = load_active("cnn")
+    rng = np.random.default_rng(0)
+    for _ in range(50):
+        letter, _ = non_digit("letter", rng)
+        if logreg_predictor.read_canvas(letter).digits[0].refused:
+            break
+    else:
+        pytest.fail("the gate refused none of 50 printed letters")
+    reading = logreg_predictor.read_canvas(letter, active=cnn)
+    assert reading.model == "cnn" and reading.digits[0].refused and reading.digits[0].label is None
+    seven = redraw(load_mnist("test")[0][0], np.random.default_rng(1), invert=False)
+    reading = logreg_predictor.read_canvas(seven, active=cnn)
+    assert reading.model == "cnn" and reading.digits[0].label == 7 and not reading.digits[0].refused
+    assert logreg_predictor.name == "logreg"  # the active model stays as it was

@@ -153,8 +153,8 @@ class Predictor:
         self.latencies.append(time.perf_counter() - start)
         return proba
 
-    def _read(self, boxes, images, start, *, photo: bool = False) -> Reading:
-        active = self.active
+    def _read(self, boxes, images, start, *, photo: bool = False, active: ActiveModel | None = None) -> Reading:
+        active = active or self.active
         digits = []
         if images:
             batch = np.stack(images)
@@ -183,14 +183,16 @@ class Predictor:
         found = find_digits(frame)
         return self._read([c.box for c in found], [c.image for c in found], start, photo=True)
 
-    def read_canvas(self, canvas) -> Reading:
-        """Read a drawing of one digit; an empty canvas gives a reading with no digits."""
+    def read_canvas(self, canvas, active: ActiveModel | None = None) -> Reading:
+        """Read a drawing of one digit; an empty canvas gives a reading with no digits.
+        ``active``: read it with this loaded model instead of the active one (the gate and the
+        threshold decide as for the active one: how the app compares models)."""
         start = time.perf_counter()
         image = read_canvas(canvas)
         if image is None:
             return self._read([], [], start)
         h, w = np.asarray(canvas).shape[:2]
-        return self._read([(0, 0, w, h)], [image], start)
+        return self._read([(0, 0, w, h)], [image], start, active=active)
 
     def close(self) -> None:
         self._loader.shutdown(wait=True)

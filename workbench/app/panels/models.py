@@ -11,7 +11,7 @@ import numpy as np
 
 from workbench.app import tags
 from workbench.app.state import AppState
-from workbench.live.predictor import DEFAULT_THRESHOLD, ActiveModel, load_active
+from workbench.live.predictor import ActiveModel, load_active
 
 _catalogue: dict[str, ActiveModel | str] = {}  # name -> loaded model, or why it failed
 _latency_ms: dict[str, float] = {}
@@ -116,28 +116,31 @@ def use(state: AppState, name: str) -> None:
 
 
 def compare(state: AppState) -> None:
-    """Every loaded model's answer and confidence for the current drawing, side by side."""
-    from workbench.live.canvas import read_canvas
-
+    """Every loaded model's answer and confidence for the current drawing, side by side, each
+    decided as the Predictor decides (the digit gate and the confidence threshold included)."""
     dpg.delete_item(tags.COMPARE_TABLE, children_only=True, slot=1)
-    image = read_canvas(state.canvas_image())
+    canvas = state.canvas_image()
     with _lock:
         models = dict(_catalogue)
     for meta in state.models:
         name = meta["name"]
         model = models.get(name)
-        if image is None:
+        if not state.strokes:
             answer, confidence = "nothing drawn", ""
-        elif model is None:
+        elif model is None or state.predictor is None:
             answer, confidence = "still loading", ""
         elif isinstance(model, str):
             answer, confidence = f"failed: {model[:60]}", ""
         else:
-            p = model.pipeline.predict_proba(image[None])[0]
-            best = int(np.argmax(p))
-            label = model.pipeline.classes_[best]
-            answer = str(label) if p[best] >= DEFAULT_THRESHOLD else f"unsure ({label}?)"
-            confidence = f"{p[best]:.1%}"
+            reading = state.predictor.read_canvas(canvas, active=model)
+            if not reading.digits:
+                answer, confidence = "nothing drawn", ""
+            else:
+                digit = reading.digits[0]
+                best = model.pipeline.classes_[int(np.argmax(digit.probabilities))]
+                answer = (f"not a digit ({best}?)" if digit.refused else str(digit.label)
+                          if digit.label is not None else f"unsure ({best}?)")
+                confidence = f"{digit.confidence:.1%}"
         with dpg.table_row(parent=tags.COMPARE_TABLE):
             dpg.add_text(name)
             dpg.add_text(answer)
