@@ -823,3 +823,22 @@ def test_reading_with_another_loaded_model_decides_as_the_predictor_does(logreg_
     reading = logreg_predictor.read_canvas(seven, active=cnn)
     assert reading.model == "cnn" and reading.digits[0].label == 7 and not reading.digits[0].refused
     assert logreg_predictor.name == "logreg"  # the active model stays as it was
+
+
+def test_the_model_catalogue_loads_in_the_background_and_says_what_failed(tmp_path):
+    import shutil
+
+    from workbench.live.catalogue import ModelCatalogue
+    from workbench.store import list_models, models_dir
+
+    for path in models_dir().glob("logreg*"):
+        shutil.copy(path, tmp_path)
+    meta = (tmp_path / "logreg.json").read_text()  # a model whose file has gone:
+    (tmp_path / "broken.json").write_text(meta.replace("logreg-8460706a9a67.skops", "missing-8460706a9a67.skops"))
+    catalogue = ModelCatalogue()
+    catalogue.load(list_models(tmp_path), tmp_path)
+    catalogue.close()
+    models, latency = catalogue.snapshot()
+    assert models["logreg"].name == "logreg" and 0 < latency["logreg"] < 1000
+    assert isinstance(models["broken"], str) and "does not exist" in models["broken"]
+    assert catalogue.get("nosuch") is None

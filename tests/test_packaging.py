@@ -31,3 +31,24 @@ def test_no_top_level_pipelines_module_and_a_foreign_one_does_not_collide(tmp_pa
 
     assert Path(workbench.pipelines.__path__[0]).resolve() == ROOT / "pipelines"
     assert "pipelines" not in sys.modules  # the registry imports workbench.pipelines only
+
+
+def test_no_panel_imports_another_and_the_live_layer_imports_no_ui():
+    """The floor plan: panels talk through AppState, the live layer knows nothing of the app."""
+    import ast
+
+    package = ROOT / "workbench"
+
+    def imports(path: Path) -> set[str]:
+        names = set()
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names |= {node.module} | {f"{node.module}.{alias.name}" for alias in node.names}
+            elif isinstance(node, ast.Import):
+                names |= {alias.name for alias in node.names}
+        return names
+
+    for panel in (package / "app" / "panels").glob("*.py"):
+        assert not {n for n in imports(panel) if n.startswith("workbench.app.panels")}, panel.name
+    for module in (package / "live").glob("*.py"):
+        assert not {n for n in imports(module) if n.startswith("workbench.app") or "dearpygui" in n}, module.name

@@ -151,7 +151,7 @@ def run(model: str = "cnn", camera: str | None = "demo", log_path: str | None = 
                 work.exception(timeout=600)
         state.finish_start()
         camera_panel.close(state)
-        model_panel.close()
+        state.catalogue.close()
         if state.predictor is not None:
             state.predictor.close()
         if prediction_log is not None:

@@ -10,6 +10,7 @@ import cv2
 import numpy as np
 
 from workbench.live.camera import CameraLoop
+from workbench.live.catalogue import ModelCatalogue
 from workbench.live.frame import Reading
 from workbench.live.log import PredictionLog
 from workbench.live.predictor import Predictor
@@ -44,6 +45,8 @@ class AppState:
     show_saliency: bool = False
     # Models: what the model panel lists, a swap under way, the "compare all" answers.
     models: list[dict] = field(default_factory=list)
+    catalogue: ModelCatalogue = field(default_factory=ModelCatalogue)  # every model, loaded for "compare all"
+    models_stale: bool = False  # a model was saved while the app runs: list the models again
     pending_swap: Future | None = None
     model_message: str | None = None  # why the last swap failed
     log_rows_shown: int = -1

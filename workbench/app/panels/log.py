@@ -97,9 +97,7 @@ def update(state: AppState) -> None:
         if error is not None:
             state.adapt_status = f"adapting failed: {error}"
         else:
-            from workbench.app.panels import models as model_panel
-
-            model_panel.refresh(state)
+            state.models_stale = True  # the model panel lists the adapted model
         state.adapting = None
     running = state.adapting is not None
     dpg.configure_item(tags.ADAPT, enabled=not running, label="Adapting..." if running else

@@ -3,41 +3,12 @@ every model's answer for the current drawing."""
 
 from __future__ import annotations
 
-import threading
-import time
-
 import dearpygui.dearpygui as dpg
 import numpy as np
 
 from workbench.app import tags
 from workbench.app.state import AppState
-from workbench.live.predictor import ActiveModel, load_active
-
-_catalogue: dict[str, ActiveModel | str] = {}  # name -> loaded model, or why it failed
-_latency_ms: dict[str, float] = {}
-_lock = threading.Lock()
-_loaders: list[threading.Thread] = []
-
-
-def _load_all(names: list[str], directory) -> None:
-    """Load every model once in the background (for "compare all"), timing one-image reads."""
-    image = np.zeros((1, 28, 28), np.uint8)
-    image[0, 6:22, 12:16] = 255
-    for name in names:
-        try:
-            model = load_active(name, directory)
-            model.pipeline.predict_proba(image)  # compile / warm up
-            times = []
-            for _ in range(30):
-                start = time.perf_counter()
-                model.pipeline.predict_proba(image)
-                times.append(time.perf_counter() - start)
-            with _lock:
-                _catalogue[name] = model
-                _latency_ms[name] = 1000 * float(np.median(times))
-        except Exception as exc:
-            with _lock:
-                _catalogue[name] = f"{exc}"
+from workbench.live.predictor import ActiveModel
 
 
 def build(state: AppState) -> None:
@@ -81,25 +52,8 @@ def refresh(state: AppState) -> None:
             dpg.add_button(label="use", tag=tags.MODEL_USE_PREFIX + name, user_data=name,
                            callback=lambda sender, app_data, name: use(state, name))
 
-    def stale(meta):  # not loaded yet, or saved again since (an adapted model adapted again)
-        loaded = _catalogue.get(meta["name"])
-        return not isinstance(loaded, ActiveModel) or loaded.sha256 != meta.get("sha256")
-
-    if state.predictor is None:  # the active model loads first; the others when it is ready
-        return
-    with _lock:
-        names = [m["name"] for m in state.models if "error" not in m and stale(m)]
-    loader = threading.Thread(target=_load_all, args=(names, state.directory), daemon=True,
-                              name="model-catalogue")
-    _loaders.append(loader)
-    loader.start()
-
-
-def close() -> None:
-    """Wait for the background loading to finish: a process that exits while XLA compiles in
-    another thread aborts."""
-    for loader in _loaders:
-        loader.join(timeout=120)
+    if state.predictor is not None:  # the active model loads first; the others when it is ready
+        state.catalogue.load(state.models, state.directory)
 
 
 def use(state: AppState, name: str) -> None:
@@ -110,8 +64,7 @@ def use(state: AppState, name: str) -> None:
         else:
             state.model_wanted = name
         return
-    with _lock:
-        loaded = _catalogue.get(name)
+    loaded = state.catalogue.get(name)
     state.pending_swap = state.predictor.swap(loaded if isinstance(loaded, ActiveModel) else name)
 
 
@@ -120,8 +73,7 @@ def compare(state: AppState) -> None:
     decided as the Predictor decides (the digit gate and the confidence threshold included)."""
     dpg.delete_item(tags.COMPARE_TABLE, children_only=True, slot=1)
     canvas = state.canvas_image()
-    with _lock:
-        models = dict(_catalogue)
+    models, _ = state.catalogue.snapshot()
     for meta in state.models:
         name = meta["name"]
         model = models.get(name)
@@ -151,13 +103,16 @@ def update(state: AppState) -> None:
     if state.predictor is not None and state.model_wanted:
         name, state.model_wanted = state.model_wanted, None
         use(state, name)
-    with _lock:
-        for name, ms in _latency_ms.items():
-            if dpg.does_item_exist(f"model_latency_{name}"):
-                dpg.set_value(f"model_latency_{name}", f"{ms:.2f} ms")
-        for name, model in _catalogue.items():
-            if isinstance(model, str) and dpg.does_item_exist(f"model_latency_{name}"):
-                dpg.set_value(f"model_latency_{name}", "failed to load")
+    if state.models_stale:  # a model was saved (adapted) while the app runs: list it
+        state.models_stale = False
+        refresh(state)
+    models, latency_ms = state.catalogue.snapshot()
+    for name, ms in latency_ms.items():
+        if dpg.does_item_exist(f"model_latency_{name}"):
+            dpg.set_value(f"model_latency_{name}", f"{ms:.2f} ms")
+    for name, model in models.items():
+        if isinstance(model, str) and dpg.does_item_exist(f"model_latency_{name}"):
+            dpg.set_value(f"model_latency_{name}", "failed to load")
     swap = state.pending_swap
     if swap is not None and swap.done():
         state.pending_swap = None
