@@ -4,7 +4,7 @@ one contact sheet per kind, so that a person can judge whether they are digits.
 
     .venv/bin/python benchmarks/gate_accepted.py [--out benchmarks/results/gate_accepted.png]
 
-The same non-digits, seeds and threshold as ``python -m workbench.refuse --measure``.
+The same non-digits, seeds and threshold as ``python -m workbench.gate_training --measure``.
 """
 
 from __future__ import annotations
@@ -15,7 +15,8 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from workbench.refuse import digit_score, held_out_non_digits, load_gate
+from workbench.gate_training import held_out_non_digits
+from workbench.live.gate import load_gate
 
 TILE, PER_ROW = 42, 20
 
@@ -33,11 +34,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, default=Path("benchmarks/results/gate_accepted.png"))
     args = parser.parse_args()
-    gate, threshold, _ = load_gate()
+    gate = load_gate()
     parts = []
     for kind in ("handwritten letter", "scribble"):
         images, _ = held_out_non_digits(kind)
-        accepted = images[digit_score(gate, images) >= threshold]
+        accepted = images[~gate.refuses(images)]
         print(f"{kind}: {len(accepted)} of {len(images)} accepted")
         parts.append(sheet(accepted, f"{kind}s accepted by the gate: {len(accepted)} of {len(images)}"))
     cv2.imwrite(str(args.out), np.vstack(parts))

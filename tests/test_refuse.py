@@ -6,12 +6,13 @@ import numpy as np
 import pytest
 
 from workbench import load_mnist
+from workbench.gate_training import non_digit_sample
+from workbench.live.gate import GATE_NAME, gate_dir, load_gate
 from workbench.live.predictor import Predictor, load_active
 from workbench.live.synth import NON_DIGITS, non_digit
-from workbench.refuse import GATE_NAME, digit_score, gate_dir, load_gate, non_digit_sample
 
 pytestmark = pytest.mark.skipif(not (gate_dir() / f"{GATE_NAME}.json").exists(),
-                                reason="no digit gate saved (python -m workbench.refuse)")
+                                reason="no digit gate saved (python -m workbench.gate_training)")
 
 
 @pytest.fixture(scope="module")
@@ -31,12 +32,11 @@ def test_every_kind_of_non_digit_is_drawn(rng):
 def test_the_gate_keeps_digits_and_refuses_non_digits(gate):
     """A small sample of what the benchmark measures (README: 0.5% of digits refused at most;
     printed letters and marks accepted under 5%): with a margin for the sample's size."""
-    model, threshold, _ = gate
     X, _ = load_mnist("test")
-    digits_refused = np.mean(digit_score(model, X[5000:5600]) < threshold)
+    digits_refused = np.mean(gate.refuses(X[5000:5600]))
     assert digits_refused <= 0.02
     images, kinds = non_digit_sample(60, seed=7)
-    accepted = digit_score(model, images) >= threshold
+    accepted = ~gate.refuses(images)
     for kind in ("letter", "marks"):
         assert accepted[kinds == kind].mean() <= 0.15, kind
     assert accepted.mean() <= 0.3
@@ -72,9 +72,9 @@ def test_the_normaliser_the_model_and_the_gate_share_runs_once_with_the_same_res
     from workbench.transforms import MnistNormalize
 
     model = load_active("cnn")
-    assert _same_start(model.pipeline, gate[0])
-    assert not _same_start(load_active("logreg").pipeline, gate[0])  # a different first step
-    assert not _same_start(make_pipeline(MnistNormalize(box=18), StandardScaler()), gate[0])  # other parameters
+    assert _same_start(model.pipeline, gate.pipeline)
+    assert not _same_start(load_active("logreg").pipeline, gate.pipeline)  # a different first step
+    assert not _same_start(make_pipeline(MnistNormalize(box=18), StandardScaler()), gate.pipeline)  # other parameters
     scaled = make_pipeline(StandardScaler(), StandardScaler())
     assert not _same_start(scaled, scaled)  # the same step, but one that learns from its data
     calls = []
@@ -88,10 +88,9 @@ def test_the_normaliser_the_model_and_the_gate_share_runs_once_with_the_same_res
             calls.clear()
             digits = predictor._read([(0, 0, 28, 28)] * len(images), list(images), 0.0).digits
             assert len(calls) == 1
-            _, threshold, _ = gate
             np.testing.assert_allclose([d.probabilities for d in digits], model.pipeline.predict_proba(images),
                                        rtol=1e-6, atol=1e-7)
-            assert [d.refused for d in digits] == list(digit_score(gate[0], images) < threshold)
+            assert [d.refused for d in digits] == list(gate.score(images) < gate.threshold)
     finally:
         predictor.close()
 
@@ -107,7 +106,6 @@ def test_a_straight_mouse_one_is_a_digit(gate, brush):
 
     from workbench.live.canvas import read_canvas
 
-    model, threshold, _ = gate
     canvas = np.zeros((280, 280), np.uint8)
     cv2.line(canvas, (140, 56), (140, 226), 255, brush, cv2.LINE_AA)
-    assert digit_score(model, read_canvas(canvas)[None])[0] >= threshold
+    assert gate.score(read_canvas(canvas)[None])[0] >= gate.threshold

@@ -35,8 +35,9 @@ from workbench.corruptions import CORRUPTIONS, corrupt
 from workbench.data import dataset_checksum, load_mnist
 from workbench.distributed import cluster
 from workbench.evaluate import _cpu_name, _fit_fold, cv_splits
+from workbench.gate_training import non_digit_sample
+from workbench.live.gate import refused
 from workbench.progress import Progress
-from workbench.refuse import non_digit_sample, refused
 from workbench.registry import get_pipeline, list_pipelines
 
 
@@ -56,7 +57,7 @@ class Settings:
     learning_sizes: tuple[int, ...] = (1000, 2500, 5000, 10_000)
     robustness_subset: int = 2000
     latency_calls: int = 300
-    non_digits: int = 250  # of each kind (workbench.refuse.non_digit_sample)
+    non_digits: int = 250  # of each kind (workbench.gate_training.non_digit_sample)
     random_state: int = 0
 
 
@@ -352,14 +353,13 @@ def compare(
 def _refusals(final: dict, X_test, X_non) -> None:
     """Each pipeline's share of non-digits refused and of test digits refused, as the app
     refuses: the shipped digit gate (when there is one) or the model unsure."""
+    from workbench.live.gate import load_gate
     from workbench.live.predictor import DEFAULT_THRESHOLD
-    from workbench.refuse import digit_score, load_gate
 
     gate = load_gate()
     gate_test, gate_non = np.zeros(len(X_test), bool), np.zeros(len(X_non), bool)
     if gate is not None:  # the canvas's threshold: the non-digits are drawings
-        gate_test = digit_score(gate[0], X_test) < gate[1]
-        gate_non = digit_score(gate[0], X_non) < gate[1]
+        gate_test, gate_non = gate.refuses(X_test), gate.refuses(X_non)
     for result in final.values():
         non_digits = refused(result.pop("proba_non_digits"), gate_non, DEFAULT_THRESHOLD)
         result["refuses_non_digits"] = float(non_digits.mean())

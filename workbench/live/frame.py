@@ -574,7 +574,7 @@ class Digit:
     confidence: float
     probabilities: np.ndarray = field(repr=False)
     image: np.ndarray = field(repr=False)
-    refused: bool = False  # the digit gate says it is not a digit (see workbench.refuse)
+    refused: bool = False  # the digit gate says it is not a digit (see workbench.live.gate)
 
     @property
     def text(self) -> str:

@@ -17,7 +17,7 @@ import numpy as np
 
 from workbench.live.canvas import read_canvas
 from workbench.live.frame import Digit, Reading, find_digits
-from workbench.refuse import digit_score, refused
+from workbench.live.gate import Gate, refused
 
 DEFAULT_THRESHOLD = 0.7
 
@@ -78,9 +78,9 @@ class Predictor:
         The models folder (default: the project's ``models/``).
     threshold : float, default=0.7
         Below this confidence a digit is reported as unsure (label None, shown as ``?``).
-    gate : bool or (pipeline, threshold, threshold in photos), default=True
+    gate : bool or Gate, default=True
         Refuse what is not a digit (letters, scribbles, stray marks) whatever the model says:
-        True uses the digit gate saved in the models folder (:mod:`workbench.refuse`) when there
+        True uses the digit gate saved in the models folder (:mod:`workbench.live.gate`) when there
         is one; False reads everything as a digit. A refused digit has label None and
         ``refused`` set, and is left out of the reading's text. Digits cut out of a photo are
         refused at the gate's stricter threshold for photos (a page is right only when every
@@ -104,10 +104,10 @@ class Predictor:
         # The model first: a name that is not there is said before the gate loads.
         self.active = model if isinstance(model, ActiveModel) else load_active(model, directory)
         if gate is True:
-            from workbench.refuse import load_gate
+            from workbench.live.gate import load_gate
 
             gate = load_gate(directory)
-        self.gate = gate or None
+        self.gate: Gate | None = gate or None
         self.last_error: str | None = None
         self.latencies: deque[float] = deque(maxlen=1000)  # seconds per predict call, newest last
         self._loader = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model-loader")
@@ -142,8 +142,8 @@ class Predictor:
         """Run the model and the gate once, so that the first reading does not wait for their
         first-call work (a CNN compiles its forward pass for one image, or loads it from the cache)."""
         _warm_up(self.active.pipeline)
-        if self.gate:
-            _warm_up(self.gate[0])
+        if self.gate is not None:
+            _warm_up(self.gate.pipeline)
 
     def predict_proba(self, images: np.ndarray, active: ActiveModel | None = None) -> np.ndarray:
         """Class probabilities for a batch of MNIST-format images ``(n, 28, 28)``."""
@@ -158,17 +158,15 @@ class Predictor:
         digits = []
         if images:
             batch = np.stack(images)
-            model, inputs, gate = active.pipeline, batch, self.gate[0] if self.gate else None
+            model, inputs, gate, normalised = active.pipeline, batch, self.gate, False
             model_start = time.perf_counter()
-            if gate is not None and _same_start(model, gate):  # the MNIST normaliser, once for both
-                inputs = model[0].transform(batch)
-                model, gate = model[1:], gate[1:]
+            if gate is not None and _same_start(model, gate.pipeline):  # the MNIST normaliser, once for both
+                inputs, model, normalised = model[0].transform(batch), model[1:], True
             proba = np.asarray(model.predict_proba(inputs))
             self.latencies.append(time.perf_counter() - model_start)
             gate_refused = np.zeros(len(batch), bool)
             if gate is not None:
-                _, threshold, photo_threshold = self.gate
-                gate_refused = digit_score(gate, inputs) < (photo_threshold if photo else threshold)
+                gate_refused = gate.refuses(inputs, photo=photo, normalised=normalised)
             classes = active.pipeline.classes_
             unsure = refused(proba, gate_refused, self.threshold)
             for box, image, p, no, no_label in zip(boxes, images, proba, gate_refused, unsure, strict=True):

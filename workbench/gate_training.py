@@ -1,4 +1,6 @@
-"""Refuse what is not a digit: a gate in front of every model.
+"""Training the digit gate: its data, its network, its thresholds, its measurements.
+
+The gate at run time is :mod:`workbench.live.gate`; this module makes it.
 
 A digit classifier answers a digit for anything: a letter, a scribble, a dot on an empty
 canvas. Its own confidence does not tell them apart (measured: at the confidence that rejects
@@ -18,7 +20,7 @@ first half of the MNIST test split, as scanned and as drawn on the canvas
 test digits re-drawn on the canvas, digits and letters in the other half of the fonts, letters
 in a third hand (OpenCV's script font), new scribbles and marks.
 
-    .venv/bin/python -m workbench.refuse        # fit, choose the threshold, measure, save
+    .venv/bin/python -m workbench.gate_training        # fit, choose the threshold, measure, save
 
 writes ``models/gate/digit_gate.json`` (+ ``.skops``) with the threshold and the measurements.
 """
@@ -27,12 +29,11 @@ from __future__ import annotations
 
 import argparse
 import time
-from functools import partial
-from pathlib import Path
 
 import numpy as np
 
-GATE_FOLDER, GATE_NAME = "gate", "digit_gate"
+from workbench.live.gate import GATE_NAME, Gate, gate_dir, load_gate
+
 REJECT_DIGITS = 0.005  # the share of held-out MNIST digits the threshold may refuse
 REJECT_FRAME_DIGITS = 0.001  # ... and of digits cut out of photos (a page has several)
 #: Non-digits of each kind the gate learns from. Scribbles vary most (any curve, any tangle):
@@ -164,15 +165,11 @@ def make_gate(seed: int = 0):
                      ("clf", CNNClassifier(epochs=12, corruption=0.3, random_state=seed))])
 
 
-def digit_score(gate, images: np.ndarray) -> np.ndarray:
-    """How much each MNIST-format image looks like a digit to the gate (0-1)."""
-    proba = gate.predict_proba(images)
-    return proba[:, list(gate.classes_).index(1)]
 
 
 def measure(score, threshold: float, seed: int = 1) -> list[dict]:
     """What a score refuses (below ``threshold``) and accepts, kind by kind, on images the gate
-    never saw. ``score(images)``: e.g. ``lambda X: digit_score(gate, X)``, or a model's own
+    never saw. ``score(images)``: e.g. a :class:`~workbench.live.gate.Gate`'s ``score``, or a model's own
     top probability."""
     from workbench.data import load_mnist
     from workbench.live.synth import DIGIT_LIKE_LETTERS, font_halves
@@ -206,28 +203,10 @@ def non_digit_sample(per_kind: int, seed: int = 1) -> tuple[np.ndarray, np.ndarr
     return np.concatenate([images for images, _ in parts]), np.repeat([kind for _, kind in parts], per_kind)
 
 
-def refused(proba: np.ndarray, gate_refused: np.ndarray, threshold: float) -> np.ndarray:
-    """What the app refuses to call a digit: the gate says no, or the model is unsure (its top
-    probability is under the Predictor's ``threshold``)."""
-    return gate_refused | (np.asarray(proba).max(axis=1) < threshold)
 
 
-def gate_dir(directory: str | Path | None = None) -> Path:
-    from workbench.store import models_dir
-
-    return (Path(directory) if directory is not None else models_dir()) / GATE_FOLDER
 
 
-def load_gate(directory: str | Path | None = None):
-    """``(gate pipeline, threshold, threshold in photos)`` of the saved gate, or None when
-    there is none."""
-    from workbench.store import load_model_file, resolve_model
-
-    folder = gate_dir(directory)
-    if not (folder / f"{GATE_NAME}.json").exists():
-        return None
-    path, meta = resolve_model(GATE_NAME, folder)
-    return load_model_file(path, meta.get("sha256")), float(meta["threshold"]), float(meta["frame_threshold"])
 
 
 def choose_threshold(score) -> float:
@@ -270,31 +249,30 @@ def main(argv: list[str] | None = None) -> None:
                         help="only measure the saved gate, beside the cnn model's own confidence")
     args = parser.parse_args(argv)
     if args.measure:
-        gate, threshold, photo_threshold = load_gate(args.models) or parser.error("no saved gate: run without "
-                                                                                   "--measure first")
+        gate = load_gate(args.models) or parser.error("no saved gate: run without --measure first")
         cnn = load_model("cnn", directory=args.models)
         own = lambda images: cnn.predict_proba(images).max(axis=1)  # noqa: E731
         own_threshold = choose_threshold(own)
         _print(f"the cnn's own confidence, threshold {own_threshold:.4f}:", measure(own, own_threshold))
-        for title, level in (("", threshold), (" for digits cut out of photos", photo_threshold)):
-            _print(f"the digit gate{title}, threshold {level:.4f}:", measure(partial(digit_score, gate), level))
+        for title, level in (("", gate.threshold), (" for digits cut out of photos", gate.photo_threshold)):
+            _print(f"the digit gate{title}, threshold {level:.4f}:", measure(gate.score, level))
         return
     start = time.perf_counter()
     images, target = training_set(args.seed)
-    gate = make_gate(args.seed).fit(images, target)
+    pipeline = make_gate(args.seed).fit(images, target)
     fit_seconds = time.perf_counter() - start
-    score = partial(digit_score, gate)
+    score = Gate(pipeline, 0.0, 0.0).score
     threshold, frame_threshold = choose_threshold(score), choose_frame_threshold(score)
     rows = measure(score, threshold)
     _print(f"the digit gate, threshold {threshold:.4f} (in photos {frame_threshold:.4f}):", rows)
-    path = save_model(gate, GATE_NAME, directory=gate_dir(args.models), metadata={
-        "pipeline": "digit gate (workbench.refuse)",
+    path = save_model(pipeline, GATE_NAME, directory=gate_dir(args.models), metadata={
+        "pipeline": "digit gate (workbench.gate_training)",
         "description": "The digit gate: a network that tells digits from letters, scribbles and marks, in front of "
                        "every model.",
         "threshold": threshold, "frame_threshold": frame_threshold,
         "refuse_digits": REJECT_DIGITS, "refuse_frame_digits": REJECT_FRAME_DIGITS,
         "measured": rows, "training_data": {"n": int(len(target)), "digits": int(target.sum())},
-        "fit_seconds": round(fit_seconds, 1), "command": "python -m workbench.refuse"})
+        "fit_seconds": round(fit_seconds, 1), "command": "python -m workbench.gate_training"})
     print(f"fit and data {fit_seconds:.0f} s; saved {path}")
 
 
