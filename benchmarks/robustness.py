@@ -1,7 +1,7 @@
 """A saved model's accuracy under every corruption kind and level of the comparison report,
 next to the best other pipeline of a committed full report.
 
-    .venv/bin/python benchmarks/robustness.py [--model cnn] [--report reports/2026-11-24_095800]
+    .venv/bin/python benchmarks/robustness.py [--model cnn] [--report reports/full]
 
 Uses exactly the report's robustness set (the same stratified 2,000 test digits, the same
 corruption seeds: ``FULL`` settings of :mod:`workbench.compare`), so the model's row can be set
@@ -27,7 +27,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="cnn")
     parser.add_argument("--pipeline", default="cnn", help="the report's row this model replaces")
-    parser.add_argument("--report", type=Path, default=Path("reports/2026-11-24_095800"))
+    parser.add_argument("--report", type=Path, default=Path("reports/full"))
     args = parser.parse_args()
     model = load_model(args.model)
     X, y = load_mnist("test", subset=FULL.robustness_subset, random_state=FULL.random_state)
