@@ -74,5 +74,6 @@ def test_the_readme_is_a_guide():
     text = (ROOT / "README.md").read_text()
     assert len(text.splitlines()) <= 300
     first_screen = "\n".join(text.splitlines()[:60])
-    for what in ("bash .ci/setup && .venv/bin/workbench compare --quick", "bash .ci/setup && .venv/bin/python -m pytest"):
-        assert what in first_screen
+    for command in ("bash .ci/setup && .venv/bin/workbench compare --quick",
+                    "bash .ci/setup && .venv/bin/python -m pytest"):
+        assert command in first_screen

@@ -103,12 +103,14 @@ def test_a_model_that_calls_a_function_at_load_time_is_refused_everywhere(store,
 
 def test_the_app_catalogue_refuses_a_poisoned_model_and_runs_nothing(store, tmp_path):
     """The app loads every listed model in the background: through the same checks."""
-    from workbench.app.panels import models as panel
+    from workbench.live.catalogue import ModelCatalogue
 
     marker = tmp_path / "ran"
     _poison(store, PAYLOADS["builtins.exec"](marker))
-    panel._load_all(["logreg"], store)
-    assert "does not trust" in panel._catalogue["logreg"]
+    catalogue = ModelCatalogue()
+    catalogue.load(list_models(store), store)
+    catalogue.close()
+    assert "does not trust" in catalogue.get("logreg")
     assert not marker.exists()
 
 
@@ -226,15 +228,18 @@ def test_odd_metadata_files_are_unreadable_entries_and_the_rest_is_listed(store,
 
 def test_the_app_lists_odd_metadata_and_uses_the_good_models(store):
     """A backup copy with the same "name" once killed the app (duplicate DearPyGui tag)."""
-    from workbench.app.panels import models as panel
+    from workbench.live.catalogue import ModelCatalogue
 
     _odd_metadata(store)
     models = list_models(store)
     names = [m["name"] for m in models]
     assert len(names) == len(set(names))  # one tag per entry
-    panel._load_all([m["name"] for m in models if "error" not in m], store)
-    assert {name for name, loaded in panel._catalogue.items() if not isinstance(loaded, str)} >= {
-        "logreg", "logreg-backup", "unnamed"}
+    catalogue = ModelCatalogue()
+    catalogue.load(models, store)
+    catalogue.close()
+    loaded, _ = catalogue.snapshot()
+    usable = {name for name, model in loaded.items() if not isinstance(model, str)}
+    assert usable >= {"logreg", "logreg-backup", "unnamed"}
 
 
 def test_a_truncated_old_metadata_file_does_not_block_saving(store, mnist_small):
