@@ -17,11 +17,18 @@ from workbench.data import load_mnist
 HEAVY = ("sklearn", "jax", "keras", "skops", "scipy", "pandas")
 
 
-def _run(code: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+def _clean_env(env: dict | None) -> dict:
+    """This environment without the JAX cache settings an earlier in-process command exported
+    (they are for child processes of that command), plus ``env``."""
     import os
 
+    inherited = {k: v for k, v in os.environ.items() if not k.startswith(("JAX_COMPILATION_CACHE", "JAX_PERSISTENT"))}
+    return {**inherited, **(env or {})}
+
+
+def _run(code: str, env: dict | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
     return subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=timeout,
-                          env={**os.environ, **(env or {})})
+                          env=_clean_env(env))
 
 
 def _imported_after(argv: list[str]) -> tuple[int, list[str], str]:
@@ -142,10 +149,8 @@ def test_a_second_process_loads_the_programs_the_first_compiled(tmp_path):
 def test_two_processes_share_an_empty_cache(tmp_path):
     env = {"WORKBENCH_XLA_CACHE": str(tmp_path / "xla")}
     script = COUNT_COMPILATIONS.format(path=_seven(tmp_path), log=str(tmp_path / "log.sqlite"))
-    import os
-
     processes = [subprocess.Popen([sys.executable, "-c", script], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                                  text=True, env={**os.environ, **env}) for _ in range(2)]
+                                  text=True, env=_clean_env(env)) for _ in range(2)]
     for process in processes:
         out, err = process.communicate(timeout=300)
         assert process.returncode == 0 and "seven.png: 7" in out, err

@@ -84,12 +84,11 @@ def use_compilation_cache() -> Path | None:
         "jax_persistent_cache_min_entry_size_bytes": -1,
         "jax_compilation_cache_max_size": CACHE_MAX_BYTES,
     }
-    if "jax" in sys.modules:
+    for name, value in settings.items():  # JAX reads these when it is imported, here and in child processes
+        os.environ[name.upper()] = str(value)
+    if "jax" in sys.modules:  # already imported: set them in this process too
         import jax
 
         for name, value in settings.items():
             jax.config.update(name, value)
-    else:  # JAX reads these when it is imported: the command line need not import it to set them
-        for name, value in settings.items():
-            os.environ[name.upper()] = str(value)
     return folder
