@@ -120,7 +120,7 @@ def test_corruption_augmentation_corrupts_the_share_asked_and_keeps_the_range():
     changed = np.abs(out - np.asarray(x)).max(axis=(1, 2, 3)) > 1e-6
     assert out.shape == x.shape and out.min() >= 0 and out.max() <= 1
     assert 0.35 < changed.mean() < 0.65
-    with pytest.raises(ValueError, match="corruption must be in"):
+    with pytest.raises(ValueError, match="The 'corruption' parameter of CNNClassifier must be"):
         CNNClassifier(corruption=1.5, epochs=1).fit(X[:20], np.arange(20) % 2)
 
 
@@ -146,7 +146,7 @@ def test_weight_average_is_what_predicts(data, fitted):
     assert averaged.score(X, y) > 0.5
     with pytest.raises(ValueError, match="ema_momentum and early_stopping"):
         CNNClassifier(ema_momentum=0.9, early_stopping=True, validation_fraction=0.1).fit(X, y)
-    with pytest.raises(ValueError, match="ema_momentum must be in"):
+    with pytest.raises(ValueError, match="The 'ema_momentum' parameter of CNNClassifier must be"):
         CNNClassifier(ema_momentum=1.0).fit(X, y)
 
 
@@ -160,7 +160,7 @@ def test_label_smoothing_keeps_the_network_from_certainty(data, fitted):
     smooth = np.median(smoothed.predict_proba(X).max(axis=1))
     assert smooth < 0.75 and sure - smooth > 0.08
     assert smoothed.score(X, y) > 0.5
-    with pytest.raises(ValueError, match="label_smoothing must be in"):
+    with pytest.raises(ValueError, match="The 'label_smoothing' parameter of CNNClassifier must be"):
         CNNClassifier(label_smoothing=1.0).fit(X, y)
 
 
@@ -286,8 +286,21 @@ def test_bad_input_and_params(fitted):
         CNNClassifier(**SMALL).fit(np.zeros((4, 28, 28), np.uint8), [0, 1])
     with pytest.raises(ValueError, match="early_stopping needs a validation set"):
         CNNClassifier(early_stopping=True).fit(np.zeros((4, 28, 28), np.uint8), [0, 1, 0, 1])
-    with pytest.raises(ValueError, match="lr_schedule must be"):
+    with pytest.raises(ValueError, match="The 'lr_schedule' parameter of CNNClassifier must be a str among"):
         CNNClassifier(lr_schedule="step").fit(np.zeros((4, 28, 28), np.uint8), [0, 1, 0, 1])
+
+
+@pytest.mark.parametrize("param, value", [("filters1", 0), ("dense_units", -1), ("dropout", 1.0), ("epochs", 0),
+                                          ("batch_size", 0), ("learning_rate", 0.0), ("rotation", -5.0),
+                                          ("shift", 20.0), ("scale", 1.5), ("elastic", -1.0),
+                                          ("validation_fraction", 1.0), ("random_state", -1), ("epochs", 2.5)])
+def test_every_parameter_is_checked_before_any_training(param, value):
+    """scikit-learn's own parameter validation: the parameter, its range and the value, in one
+    message, before a network is built."""
+    clf = CNNClassifier(**{param: value})
+    with pytest.raises(ValueError, match=f"The '{param}' parameter of CNNClassifier must be .* Got {value!r} instead"):
+        clf.fit(np.zeros((4, 28, 28), np.uint8), [0, 1, 0, 1])
+    assert not hasattr(clf, "classes_")
 
 
 def test_printed_digits_join_the_training_data_of_the_classes_present(data, monkeypatch):
@@ -309,5 +322,5 @@ def test_printed_digits_join_the_training_data_of_the_classes_present(data, monk
     assert clf.fit(X[keep], y[keep]).classes_.tolist() == [3, 7]
     with pytest.raises(ValueError, match="printed needs the labels to be the integers 0-9"):
         CNNClassifier(**{**SMALL, "printed": 0.1}).fit(X[:20], np.array(["a", "b"] * 10))
-    with pytest.raises(ValueError, match="printed must be in"):
+    with pytest.raises(ValueError, match="The 'printed' parameter of CNNClassifier must be"):
         CNNClassifier(printed=2).fit(X[:20], y[:20])

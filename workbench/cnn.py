@@ -18,9 +18,11 @@ from __future__ import annotations
 import inspect
 import sys
 import time
+from numbers import Integral, Real
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
@@ -122,6 +124,30 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     >>> clf.predict_proba(X[:2]).shape
     (2, 10)
     """
+
+    # Checked by scikit-learn's own parameter validation at every fit and partial_fit; a wrong
+    # value is a ValueError that names the parameter, its range and what it got.
+    _parameter_constraints: dict = {
+        **{name: [Interval(Integral, 1, None, closed="left")]
+           for name in ("filters1", "filters2", "filters3", "epochs", "batch_size", "n_iter_no_change")},
+        "dense_units": [Interval(Integral, 0, None, closed="left")],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "learning_rate": [Interval(Real, 0, None, closed="neither")],
+        "lr_schedule": [StrOptions({"cosine", "constant"})],
+        "rotation": [Interval(Real, 0, 180, closed="both")],
+        "shift": [Interval(Real, 0, 14, closed="both")],
+        "scale": [Interval(Real, 0, 1, closed="left")],
+        "elastic": [Interval(Real, 0, None, closed="left")],
+        "corruption": [Interval(Real, 0, 1, closed="both")],
+        "printed": [Interval(Real, 0, 1, closed="both")],
+        "label_smoothing": [Interval(Real, 0, 1, closed="left")],
+        "ema_momentum": [Interval(Real, 0, 1, closed="left")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],
+        "early_stopping": ["boolean"],
+        "warm_start": ["boolean"],
+        "random_state": [Interval(Integral, 0, 2**32 - 1, closed="both"), None],
+        "verbose": ["verbose"],
+    }
 
     def __init__(
         self,
@@ -226,28 +252,12 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _check_params(self):
-        if self.lr_schedule not in ("cosine", "constant"):
-            raise ValueError(f"lr_schedule must be 'cosine' or 'constant', got {self.lr_schedule!r}")
-        if self.elastic < 0:
-            raise ValueError(f"elastic must be >= 0, got {self.elastic}")
-        if not 0 <= self.corruption <= 1:
-            raise ValueError(f"corruption must be in [0, 1], got {self.corruption}")
-        if not 0 <= self.printed <= 1:
-            raise ValueError(f"printed must be in [0, 1], got {self.printed}")
-        if not 0 <= self.label_smoothing < 1:
-            raise ValueError(f"label_smoothing must be in [0, 1), got {self.label_smoothing}")
-        if not 0 <= self.ema_momentum < 1:
-            raise ValueError(f"ema_momentum must be in [0, 1), got {self.ema_momentum}")
+        self._validate_params()  # each parameter against _parameter_constraints
         if self.ema_momentum and self.early_stopping:
             raise ValueError("ema_momentum and early_stopping cannot be combined: the average would replace the "
                              "best epoch's weights; set one of them")
-        if not 0 <= self.validation_fraction < 1:
-            raise ValueError(f"validation_fraction must be in [0, 1), got {self.validation_fraction}")
         if self.early_stopping and not self.validation_fraction:
             raise ValueError("early_stopping needs a validation set: set validation_fraction > 0 (e.g. 0.1)")
-        for name in ("epochs", "batch_size", "n_iter_no_change"):
-            if int(getattr(self, name)) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)}")
 
     def _check_xy(self, X, y):
         images = check_images(X)[..., None]
