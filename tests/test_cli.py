@@ -148,15 +148,16 @@ def test_version_names_the_workbench_and_its_libraries(capsys):
 
 
 @pytest.mark.parametrize("command", ["list", "models", "fit", "cv", "search", "compare", "evaluate", "predict", "log",
-                                     "app"])
+                                     "adapt", "import", "export", "app"])
 def test_every_command_has_help_with_an_example_that_parses(command, capsys):
     import shlex
 
-    from workbench.cli import EXAMPLES, build_parser
+    from workbench.cli import COMMANDS, build_parser
 
+    example = COMMANDS[command][1]
     with pytest.raises(SystemExit) as exit_:
         main([command, "--help"])
     out = capsys.readouterr().out
-    assert exit_.value.code == 0 and f"example:\n  {EXAMPLES[command]}" in out
-    args = build_parser().parse_args(shlex.split(EXAMPLES[command])[1:])
+    assert exit_.value.code == 0 and f"example:\n  {example}" in out
+    args = build_parser().parse_args(shlex.split(example)[1:])
     assert args.command == command

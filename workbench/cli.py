@@ -1,7 +1,8 @@
 """The ``workbench`` command: thin parsers over the package's functions.
 
-Every subcommand calls an importable function that returns data, then formats it. Tests call
-``main([...])``; the console script calls ``main()``.
+Every subcommand is a ``cmd_NAME(args)`` function registered with :func:`command`, its flags
+written just above it (``_NAME_flags``); it calls an importable function that returns data,
+then formats it. Tests call ``main([...])``; the console script calls ``main()``.
 """
 
 from __future__ import annotations
@@ -93,6 +94,46 @@ def _format_summary(summary):
     return table
 
 
+# -- the commands: each one's flags just above it, registered in the order of `workbench --help` --
+
+COMMANDS: dict[str, tuple] = {}  # name -> (help, example, add its flags to a parser, run it)
+
+
+def command(name: str, help: str, example: str, flags=None):
+    """Register the decorated ``cmd_*`` function as ``workbench NAME``, with its one-line help,
+    an example shown by its ``--help`` (the tests check that it parses) and ``flags(parser)``,
+    the function that adds its arguments."""
+
+    def register(run):
+        COMMANDS[name] = (help, example, flags, run)
+        return run
+
+    return register
+
+
+def _data_flags(p):
+    p.add_argument("--data", metavar="PATH", help="MNIST IDX directory or mnist.npz instead of the vendored copy")
+    p.add_argument("--seed", type=int, default=0, help="seed for subsets and folds (default 0)")
+
+
+def _dask_flags(p):
+    p.add_argument("--scheduler", metavar="ADDRESS",
+                   help="run on this Dask scheduler, e.g. tcp://host:8786 (default: $WORKBENCH_SCHEDULER, "
+                        "else locally)")
+
+
+def _folds_flags(p):
+    p.add_argument("--folds", type=int, default=5, metavar="K", help="number of folds (default 5)")
+    p.add_argument("--subset", type=_positive, metavar="N", help="use a stratified subset of N training images")
+    p.add_argument("--n-jobs", type=int, default=None, metavar="J", help="parallel fits (-1: all cores)")
+    p.add_argument("--json", action="store_true", help="print the results as JSON")
+
+
+def _log_flag(p):
+    p.add_argument("--log", metavar="PATH", help="prediction log (default: $WORKBENCH_LOG or the user data folder)")
+
+
+@command("list", "list the registered pipelines", "workbench list")
 def cmd_list(args) -> int:
     from workbench.registry import list_pipelines, pipeline_source, pipeline_summary
 
@@ -111,6 +152,12 @@ def cmd_list(args) -> int:
     return 0
 
 
+def _models_flags(p):
+    p.add_argument("--json", action="store_true", help="print the metadata as JSON")
+
+
+@command("models", "list saved models with their test metrics",
+         "workbench models --json", _models_flags)
 def cmd_models(args) -> int:
     from workbench.store import list_models, models_dir
 
@@ -137,6 +184,17 @@ def cmd_models(args) -> int:
     return 0
 
 
+def _fit_flags(p):
+    _data_flags(p)
+    p.add_argument("pipeline", metavar="NAME", help="registered pipeline (see: workbench list)")
+    p.add_argument("--subset", type=_positive, metavar="N", help="train on a stratified subset of N images")
+    p.add_argument("--name", metavar="MODEL", help="save under this name (default: the pipeline name)")
+    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
+                   help="override a parameter, sklearn style (e.g. clf__C=10); repeatable")
+
+
+@command("fit", "fit a pipeline on the training split, score it on the test split, save it",
+         "workbench fit logreg --subset 5000 --name logreg-small", _fit_flags)
 def cmd_fit(args) -> int:
     from workbench.evaluate import fit_pipeline
     from workbench.store import check_model_name, save_model
@@ -165,6 +223,15 @@ def cmd_fit(args) -> int:
     return 0
 
 
+def _cv_flags(p):
+    _data_flags(p)
+    _dask_flags(p)
+    _folds_flags(p)
+    p.add_argument("pipelines", nargs="*", metavar="NAME", help="pipelines to compare (default: all)")
+
+
+@command("cv", "stratified K-fold cross-validation of pipelines",
+         "workbench cv logreg pca_knn --folds 3 --subset 2000", _cv_flags)
 def cmd_cv(args) -> int:
     from workbench.evaluate import cross_validate, summarize_cv
     from workbench.registry import list_pipelines
@@ -183,6 +250,24 @@ def cmd_cv(args) -> int:
     return 0
 
 
+def _compare_flags(p):
+    _data_flags(p)
+    _dask_flags(p)
+    p.add_argument("pipelines", nargs="*", metavar="NAME", help="pipelines to compare (default: all)")
+    p.add_argument("--quick", action="store_true",
+                   help="small stratified subsets: about 10 minutes instead of hours (the full comparison)")
+    p.add_argument("--folds", type=int, metavar="K", help="CV folds (default 5, 3 with --quick)")
+    p.add_argument("--out", default="reports", metavar="DIR",
+                   help="write DIR/<timestamp>/, point DIR/full or DIR/quick at it, and DIR/latest at the "
+                        "newest full report (default: reports)")
+    p.add_argument("--n-jobs", type=int, default=None, metavar="J", help="parallel tasks (-1: all cores)")
+    p.add_argument("--log", metavar="PATH",
+                   help="prediction log whose corrected records score the models (default: the app's log)")
+    p.add_argument("--no-cache", action="store_true", help="recompute everything (default: reuse DIR/.cache)")
+
+
+@command("compare", "compare pipelines and write a report (HTML, Markdown, CSV)",
+         "workbench compare --quick", _compare_flags)
 def cmd_compare(args) -> int:
     from dataclasses import replace
 
@@ -221,6 +306,18 @@ def _parse_grid(items: list[str]) -> dict:
     return grid
 
 
+def _search_flags(p):
+    _data_flags(p)
+    _dask_flags(p)
+    _folds_flags(p)
+    p.add_argument("pipeline", metavar="NAME", help="registered pipeline (see: workbench list)")
+    p.add_argument("--param", action="append", required=True, metavar="KEY=V1,V2,...",
+                   help="values to try for a parameter, sklearn style (e.g. clf__C=1,10,100); repeatable")
+    p.add_argument("--random", type=_positive, metavar="N", help="try N settings drawn at random instead of all")
+
+
+@command("search", "grid or randomised search over a pipeline's parameters (stratified K-fold CV)",
+         "workbench search pca_knn --param clf__n_neighbors=1,3,5 --subset 2000", _search_flags)
 def cmd_search(args) -> int:
     from workbench.evaluate import search
 
@@ -239,6 +336,14 @@ def cmd_search(args) -> int:
     return 0
 
 
+def _evaluate_flags(p):
+    _data_flags(p)
+    p.add_argument("model", metavar="MODEL", help="saved model name or path to its .json/.skops")
+    p.add_argument("--json", action="store_true", help="print one JSON object")
+
+
+@command("evaluate", "score a saved model on the MNIST test split",
+         "workbench evaluate cnn --json", _evaluate_flags)
 def cmd_evaluate(args) -> int:
     from workbench.evaluate import evaluate_model
     from workbench.store import load_model
@@ -283,6 +388,20 @@ def _json_list(results: list[dict]) -> str:
     return "[\n" + ",\n".join(json.dumps(result) for result in results) + "\n]"
 
 
+def _predict_flags(p):
+    p.add_argument("paths", nargs="+", metavar="PATH", help="PNG, JPEG or BMP files")
+    p.add_argument("--model", default="cnn", help="saved model name or path (default: cnn)")
+    p.add_argument("--json", action="store_true", help="print a JSON list, one object per path")
+    _log_flag(p)
+    p.add_argument("--explain", action="store_true",
+                   help="also write a PNG per input: what the model saw, the strokes its answer rests on "
+                        "(occlusion saliency) and its top three classes")
+    p.add_argument("--explain-dir", metavar="DIR", help="where --explain writes (default: explanations; implies "
+                                                        "--explain)")
+
+
+@command("predict", "read the digits in image files (drawings, scans, photos)",
+         "workbench predict drawing.png page.jpg --explain", _predict_flags)
 def cmd_predict(args) -> int:
     from workbench.live.images import ImageError, check_image_file, read_image
     from workbench.store import resolve_model
@@ -341,6 +460,16 @@ def cmd_predict(args) -> int:
     return 1 if failed else 0
 
 
+def _log_flags(p):
+    _log_flag(p)
+    p.add_argument("--limit", type=_positive, default=20, metavar="N", help="show the newest N records (default 20)")
+    p.add_argument("--correct", action="append", default=[], metavar="ID=LABEL",
+                   help="record the right label of a prediction; repeatable")
+    p.add_argument("--export", metavar="FILE", help="write the whole log to FILE.csv or FILE.parquet")
+
+
+@command("log", "list, correct or export the prediction log",
+         "workbench log --limit 5 --correct 41=9", _log_flags)
 def cmd_log(args) -> int:
     from workbench.live.log import PredictionLog
 
@@ -369,6 +498,15 @@ def cmd_log(args) -> int:
     return 0
 
 
+def _adapt_flags(p):
+    _data_flags(p)
+    p.add_argument("model", metavar="MODEL", help="saved model name or path to its .json/.skops")
+    _log_flag(p)
+    p.add_argument("--name", metavar="NEW", help="save under this name (default: MODEL-adapted)")
+
+
+@command("adapt", "adapt a saved model to the corrected records of the prediction log, save it beside it",
+         "workbench adapt cnn --name cnn-mine", _adapt_flags)
 def cmd_adapt(args) -> int:
     from workbench.adapt import adapt_saved
 
@@ -385,6 +523,14 @@ def cmd_adapt(args) -> int:
     return 0
 
 
+def _import_flags(p):
+    _data_flags(p)
+    p.add_argument("file", metavar="FILE", help="a .skops scikit-learn pipeline or a .keras classifier of 28x28 digits")
+    p.add_argument("--name", required=True, metavar="MODEL", help="save under this name")
+
+
+@command("import", "add a fitted model from outside: a skops pipeline or a Keras 3 .keras classifier",
+         "workbench import my_model.keras --name mine", _import_flags)
 def cmd_import(args) -> int:
     from workbench.data import load_mnist
     from workbench.evaluate import score
@@ -404,6 +550,14 @@ def cmd_import(args) -> int:
     return 0
 
 
+def _export_flags(p):
+    p.add_argument("model", metavar="MODEL", help="saved model name or path (a CNN model)")
+    p.add_argument("--format", choices=("keras", "onnx"), default="keras", help="file format (default keras)")
+    p.add_argument("--out", metavar="FILE", help="where to write it (default: MODEL.FORMAT here)")
+
+
+@command("export", "write a CNN model's network as a portable .keras or .onnx file",
+         "workbench export cnn --format keras --out cnn.keras", _export_flags)
 def cmd_export(args) -> int:
     from workbench.imported import export_model
     from workbench.store import load_model
@@ -415,30 +569,24 @@ def cmd_export(args) -> int:
     return 0
 
 
+def _app_flags(p):
+    p.add_argument("--model", default="cnn", help="model to start with (default: cnn)")
+    p.add_argument("--camera", default="demo", metavar="SOURCE",
+                   help="webcam index (0), 'demo', a video file, an image or a folder (default: demo)")
+    _log_flag(p)
+    p.add_argument("--frames", type=_positive, metavar="N",
+                   help="quit after N frames with the model ready (with --screenshot)")
+    p.add_argument("--screenshot", metavar="PNG", help="save a screenshot of frame N, then quit")
+
+
+@command("app", "the desktop app: draw and camera panels read by the active model",
+         "workbench app --camera demo", _app_flags)
 def cmd_app(args) -> int:
     from workbench.app.main import run
 
     if (args.frames is None) != (args.screenshot is None):
         raise ValueError("--frames and --screenshot go together (render N frames, save a screenshot, quit)")
     return run(args.model, args.camera, args.log, frames=args.frames, screenshot=args.screenshot)
-
-
-# One example line per subcommand, shown by its --help (and checked to parse by the tests).
-EXAMPLES = {
-    "list": "workbench list",
-    "models": "workbench models --json",
-    "fit": "workbench fit logreg --subset 5000 --name logreg-small",
-    "cv": "workbench cv logreg pca_knn --folds 3 --subset 2000",
-    "search": "workbench search pca_knn --param clf__n_neighbors=1,3,5 --subset 2000",
-    "compare": "workbench compare --quick",
-    "evaluate": "workbench evaluate cnn --json",
-    "import": "workbench import my_model.keras --name mine",
-    "export": "workbench export cnn --format keras --out cnn.keras",
-    "predict": "workbench predict drawing.png page.jpg --explain",
-    "log": "workbench log --limit 5 --correct 41=9",
-    "adapt": "workbench adapt cnn --name cnn-mine",
-    "app": "workbench app --camera demo",
-}
 
 
 def version() -> str:
@@ -471,117 +619,12 @@ def build_parser() -> argparse.ArgumentParser:
                         help="also register every NAME.py in DIR as pipeline NAME (repeatable; or set "
                              "$WORKBENCH_PIPELINES)")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    p = sub.add_parser("list", help="list the registered pipelines")
-    p.set_defaults(func=cmd_list)
-
-    p = sub.add_parser("models", help="list saved models with their test metrics")
-    p.add_argument("--json", action="store_true", help="print the metadata as JSON")
-    p.set_defaults(func=cmd_models)
-
-    data = argparse.ArgumentParser(add_help=False)
-    data.add_argument("--data", metavar="PATH", help="MNIST IDX directory or mnist.npz instead of the vendored copy")
-    data.add_argument("--seed", type=int, default=0, help="seed for subsets and folds (default 0)")
-
-    p = sub.add_parser("fit", parents=[data],
-                       help="fit a pipeline on the training split, score it on the test split, save it")
-    p.add_argument("pipeline", metavar="NAME", help="registered pipeline (see: workbench list)")
-    p.add_argument("--subset", type=_positive, metavar="N", help="train on a stratified subset of N images")
-    p.add_argument("--name", metavar="MODEL", help="save under this name (default: the pipeline name)")
-    p.add_argument("--param", action="append", default=[], metavar="KEY=VALUE",
-                   help="override a parameter, sklearn style (e.g. clf__C=10); repeatable")
-    p.set_defaults(func=cmd_fit)
-
-    dask = argparse.ArgumentParser(add_help=False)
-    dask.add_argument("--scheduler", metavar="ADDRESS",
-                      help="run on this Dask scheduler, e.g. tcp://host:8786 (default: $WORKBENCH_SCHEDULER, "
-                           "else locally)")
-
-    folds = argparse.ArgumentParser(add_help=False)
-    folds.add_argument("--folds", type=int, default=5, metavar="K", help="number of folds (default 5)")
-    folds.add_argument("--subset", type=_positive, metavar="N", help="use a stratified subset of N training images")
-    folds.add_argument("--n-jobs", type=int, default=None, metavar="J", help="parallel fits (-1: all cores)")
-    folds.add_argument("--json", action="store_true", help="print the results as JSON")
-
-    p = sub.add_parser("cv", parents=[data, dask, folds], help="stratified K-fold cross-validation of pipelines")
-    p.add_argument("pipelines", nargs="*", metavar="NAME", help="pipelines to compare (default: all)")
-    p.set_defaults(func=cmd_cv)
-
-    p = sub.add_parser("search", parents=[data, dask, folds],
-                       help="grid or randomised search over a pipeline's parameters (stratified K-fold CV)")
-    p.add_argument("pipeline", metavar="NAME", help="registered pipeline (see: workbench list)")
-    p.add_argument("--param", action="append", required=True, metavar="KEY=V1,V2,...",
-                   help="values to try for a parameter, sklearn style (e.g. clf__C=1,10,100); repeatable")
-    p.add_argument("--random", type=_positive, metavar="N", help="try N settings drawn at random instead of all")
-    p.set_defaults(func=cmd_search)
-
-    p = sub.add_parser("compare", parents=[data, dask],
-                       help="compare pipelines and write a report (HTML, Markdown, CSV)")
-    p.add_argument("pipelines", nargs="*", metavar="NAME", help="pipelines to compare (default: all)")
-    p.add_argument("--quick", action="store_true", help="small stratified subsets: minutes instead of an hour")
-    p.add_argument("--folds", type=int, metavar="K", help="CV folds (default 5, 3 with --quick)")
-    p.add_argument("--out", default="reports", metavar="DIR",
-                   help="write DIR/<timestamp>/, point DIR/full or DIR/quick at it, and DIR/latest at the "
-                        "newest full report (default: reports)")
-    p.add_argument("--n-jobs", type=int, default=None, metavar="J", help="parallel tasks (-1: all cores)")
-    p.add_argument("--log", metavar="PATH",
-                   help="prediction log whose corrected records score the models (default: the app's log)")
-    p.add_argument("--no-cache", action="store_true", help="recompute everything (default: reuse DIR/.cache)")
-    p.set_defaults(func=cmd_compare)
-
-    p = sub.add_parser("evaluate", parents=[data], help="score a saved model on the MNIST test split")
-    p.add_argument("model", metavar="MODEL", help="saved model name or path to its .json/.skops")
-    p.add_argument("--json", action="store_true", help="print one JSON object")
-    p.set_defaults(func=cmd_evaluate)
-    p = sub.add_parser("import", parents=[data],
-                       help="add a fitted model from outside: a skops pipeline or a Keras 3 .keras classifier")
-    p.add_argument("file", metavar="FILE", help="a .skops scikit-learn pipeline or a .keras classifier of 28x28 digits")
-    p.add_argument("--name", required=True, metavar="MODEL", help="save under this name")
-    p.set_defaults(func=cmd_import)
-    p = sub.add_parser("export", help="write a CNN model's network as a portable .keras or .onnx file")
-    p.add_argument("model", metavar="MODEL", help="saved model name or path (a CNN model)")
-    p.add_argument("--format", choices=("keras", "onnx"), default="keras", help="file format (default keras)")
-    p.add_argument("--out", metavar="FILE", help="where to write it (default: MODEL.FORMAT here)")
-    p.set_defaults(func=cmd_export)
-    p = sub.add_parser("predict", help="read the digits in image files (drawings, scans, photos)")
-    p.add_argument("paths", nargs="+", metavar="PATH", help="PNG, JPEG or BMP files")
-    p.add_argument("--model", default="cnn", help="saved model name or path (default: cnn)")
-    p.add_argument("--json", action="store_true", help="print a JSON list, one object per path")
-    p.add_argument("--log", metavar="PATH", help="prediction log (default: $WORKBENCH_LOG or the user data folder)")
-    p.add_argument("--explain", action="store_true",
-                   help="also write a PNG per input: what the model saw, the strokes its answer rests on "
-                        "(occlusion saliency) and its top three classes")
-    p.add_argument("--explain-dir", metavar="DIR", help="where --explain writes (default: explanations; implies "
-                                                        "--explain)")
-    p.set_defaults(func=cmd_predict)
-
-    p = sub.add_parser("log", help="list, correct or export the prediction log")
-    p.add_argument("--log", metavar="PATH", help="prediction log (default: $WORKBENCH_LOG or the user data folder)")
-    p.add_argument("--limit", type=_positive, default=20, metavar="N", help="show the newest N records (default 20)")
-    p.add_argument("--correct", action="append", default=[], metavar="ID=LABEL",
-                   help="record the right label of a prediction; repeatable")
-    p.add_argument("--export", metavar="FILE", help="write the whole log to FILE.csv or FILE.parquet")
-    p.set_defaults(func=cmd_log)
-
-    p = sub.add_parser("adapt", parents=[data],
-                       help="adapt a saved model to the corrected records of the prediction log, save it beside it")
-    p.add_argument("model", metavar="MODEL", help="saved model name or path to its .json/.skops")
-    p.add_argument("--log", metavar="PATH", help="prediction log (default: $WORKBENCH_LOG or the user data folder)")
-    p.add_argument("--name", metavar="NEW", help="save under this name (default: MODEL-adapted)")
-    p.set_defaults(func=cmd_adapt)
-
-    p = sub.add_parser("app", help="the desktop app: draw and camera panels read by the active model")
-    p.add_argument("--model", default="cnn", help="model to start with (default: cnn)")
-    p.add_argument("--camera", default="demo", metavar="SOURCE",
-                   help="webcam index (0), 'demo', a video file, an image or a folder (default: demo)")
-    p.add_argument("--log", metavar="PATH", help="prediction log (default: $WORKBENCH_LOG or the user data folder)")
-    p.add_argument("--frames", type=_positive, metavar="N",
-                   help="quit after N frames with the model ready (with --screenshot)")
-    p.add_argument("--screenshot", metavar="PNG", help="save a screenshot of frame N, then quit")
-    p.set_defaults(func=cmd_app)
-    for name, command in sub.choices.items():
-        command.epilog = f"example:\n  {EXAMPLES[name]}"
-        command.formatter_class = argparse.RawDescriptionHelpFormatter
+    for name, (help, example, flags, run) in COMMANDS.items():
+        p = sub.add_parser(name, help=help, epilog=f"example:\n  {example}",
+                           formatter_class=argparse.RawDescriptionHelpFormatter)
+        if flags is not None:
+            flags(p)
+        p.set_defaults(func=run)
     return parser
 
 
