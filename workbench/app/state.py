@@ -11,9 +11,9 @@ import numpy as np
 
 from workbench.live.camera import CameraLoop
 from workbench.live.catalogue import ModelCatalogue
-from workbench.live.frame import Reading
 from workbench.live.log import PredictionLog
 from workbench.live.predictor import Predictor
+from workbench.live.reading import Reading
 from workbench.live.sources import Source
 
 CANVAS_SIZE = 280  # pixels of the drawing canvas, square

@@ -19,9 +19,9 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from workbench.live.frame import Reading
 from workbench.live.log import LogError, PredictionLog
 from workbench.live.predictor import Predictor
+from workbench.live.reading import Reading
 from workbench.live.sources import Source, open_source
 from workbench.live.tracking import DigitTracker
 

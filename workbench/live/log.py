@@ -158,7 +158,7 @@ class PredictionLog:
         return int(cursor.lastrowid)
 
     def add_reading(self, reading, source: str) -> list[int]:
-        """Log every digit of a :class:`~workbench.live.frame.Reading`; returns their ids."""
+        """Log every digit of a :class:`~workbench.live.reading.Reading`; returns their ids."""
         latency_ms = 1000 * reading.seconds
         return [
             self.add(source, reading.model, reading.model_sha256, d.label, d.confidence, d.probabilities,

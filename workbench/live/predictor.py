@@ -16,8 +16,9 @@ from pathlib import Path
 import numpy as np
 
 from workbench.live.canvas import read_canvas
-from workbench.live.frame import Digit, Reading, find_digits
+from workbench.live.frame import find_digits
 from workbench.live.gate import Gate, refused
+from workbench.live.reading import Digit, Reading
 
 DEFAULT_THRESHOLD = 0.7
 

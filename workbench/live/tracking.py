@@ -11,7 +11,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from workbench.live.frame import Reading
+from workbench.live.reading import Reading
 
 
 def iou(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> float:
