@@ -3,11 +3,11 @@ of their corrections; and MNIST test accuracy after.
 
     .venv/bin/python benchmarks/adapt.py [--model cnn] [--corrections 20 50 100]
 
-The user writes in the continental style (:func:`workbench.live.synth.continental`: 1 with a
+The user writes in the continental style (:func:`workbench.synth.continental`: 1 with a
 long up-stroke, crossed 7, slashed 0) and draws on the app's canvas: MNIST *test* digits are
-styled, re-drawn with a random brush, size and place (:func:`workbench.live.synth.redraw`)
+styled, re-drawn with a random brush, size and place (:func:`workbench.synth.redraw`)
 and read by the canvas reader, as the app reads a drawing
-(:func:`workbench.live.synth.continental_user`). 120 digits of each class form the
+(:func:`workbench.synth.continental_user`). 120 digits of each class form the
 user's stream; 100 others of each class are their evaluation set, never used for adapting.
 
 The simulated user goes through the stream as someone using the app would: every digit the
@@ -25,8 +25,8 @@ import numpy as np
 
 from workbench.adapt import adapt_from_log
 from workbench.data import load_mnist
-from workbench.live.synth import CONTINENTAL, continental_user
 from workbench.store import load_model
+from workbench.synth import CONTINENTAL, continental_user
 
 STREAM, EVALUATION = 120, 100  # digits of each class
 

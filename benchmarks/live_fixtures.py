@@ -4,21 +4,21 @@
 
 - ``drawings/NNNN.png``: one test digit re-drawn on a 280x280 canvas at a random size (15-90%
   of the canvas), position and brush width (2-14% of the digit's height; the writer's filled
-  loops stay filled), white on black or black on white (:func:`workbench.live.synth.redraw`);
+  loops stay filled), white on black or black on white (:func:`workbench.synth.redraw`);
 - ``pages/NNNN.jpg``: a 640x480 photo (JPEG, quality 90) of a page holding 2-6 test digits in one
   or two lines, tilted up to 12 degrees, in perspective, under uneven light, with blur and
-  noise; a quarter are light chalk on a dark board (:func:`workbench.live.synth.render_page`);
+  noise; a quarter are light chalk on a dark board (:func:`workbench.synth.render_page`);
 - ``printed/NNNN.png``: one printed digit in a font no model learned from (the second half of
-  :func:`workbench.live.synth.font_halves`: every other one of OpenCV's Hershey fonts, Pillow's
+  :func:`workbench.synth.font_halves`: every other one of OpenCV's Hershey fonts, Pillow's
   own font and the TrueType fonts installed here), light, regular, bold or ultra-bold, 20-85%
-  of a 320x240 image, anywhere, either polarity (:func:`workbench.live.synth.printed`);
+  of a 320x240 image, anywhere, either polarity (:func:`workbench.synth.printed`);
 - ``closeups/NNNN.jpg``: one test digit written with a marker and held up to a 640x480 camera,
   30-95% of the frame height, strokes 4-25% of its height, perspective, uneven light, shadow
-  (:func:`workbench.live.synth.closeup`);
+  (:func:`workbench.synth.closeup`);
 - ``numbers/NNNN.jpg``: 2-4 test digits written large across the frame (35-75% of its height)
-  (:func:`workbench.live.synth.large_number`);
+  (:func:`workbench.synth.large_number`);
 - ``drawn_numbers/NNNN.png``: 2-4 test digits drawn in one line on a 280x560 canvas, one brush
-  for the number (:func:`workbench.live.synth.drawn_number`): a drawing that holds a number;
+  for the number (:func:`workbench.synth.drawn_number`): a drawing that holds a number;
 - ``truth.json``: each file's digits (labels in reading order, boxes) and MNIST test indices;
 - ``sample.png``: a montage of the first drawings and pages (shown in the README).
 
@@ -37,7 +37,7 @@ import cv2
 import numpy as np
 
 from workbench.data import load_mnist
-from workbench.live.synth import closeup, drawn_number, font_halves, large_number, printed, redraw, render_page
+from workbench.synth import closeup, drawn_number, font_halves, large_number, printed, redraw, render_page
 
 
 def make(out: Path, n_drawings: int, n_pages: int, n_others: int = 300, seed: int = 0) -> dict:

@@ -7,7 +7,7 @@ The readers' misses left are the model's more than the segmentation's (README, "
 model lets the readers go"). This trains the shipped `cnn`'s recipe (25 epochs, corruption 0.5,
 printed 0.1, random_state 0) on the 60,000 training digits plus, for each of drawings,
 close-ups and page digits, about PER_KIND crops for each ``--crops SEED:PER_KIND``: training
-digits rendered by the fixture generators (:mod:`workbench.live.synth`, scene seeds SEED and
+digits rendered by the fixture generators (:mod:`workbench.synth`, scene seeds SEED and
 up, never the fixtures' 0-3), saved as JPEG where the fixtures are, read back by ``find_digits`` (the path
 ``workbench predict`` takes) and labelled with the digit each came from (a drawing or close-up
 that gives other than one finding, or a page digit no finding holds, is left out). No test
@@ -27,7 +27,7 @@ from live import contains  # benchmarks/live.py: a finding holds a digit when it
 
 from workbench.data import load_mnist
 from workbench.live.frame import find_digits
-from workbench.live.synth import closeup, redraw, render_page
+from workbench.synth import closeup, redraw, render_page
 
 KINDS = ("drawings", "closeups", "pages")
 JPEG = [cv2.IMWRITE_JPEG_QUALITY, 90]

@@ -11,7 +11,7 @@ Every row runs the installed ``workbench`` command (``.venv/bin/workbench``) in 
 
 Python's own files are in the OS page cache either way (the script cannot drop it). The inputs:
 an MNIST test 7 drawn dark on white at 280x280 (``one.png``), 100 synthetic photos of pages of
-2-6 digits at 640x480 (:func:`workbench.live.synth.render_page`). The app rows start
+2-6 digits at 640x480 (:func:`workbench.synth.render_page`). The app rows start
 ``workbench app --camera demo`` on a private Xvfb display, time its window until the canvas is
 laid out (``WORKBENCH_APP_PROBE``), then draw a 7 with real mouse events (xdotool, 40 ms per
 move, about 1 s in all, as a hand would) and time the answer. Results go to docs/startup.md.
@@ -39,7 +39,7 @@ def make_inputs(folder: Path) -> tuple[Path, list[Path]]:
     import numpy as np
 
     from workbench.data import load_mnist
-    from workbench.live.synth import render_page
+    from workbench.synth import render_page
 
     X, y = load_mnist("test")
     one = folder / "one.png"

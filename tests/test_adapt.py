@@ -14,8 +14,8 @@ from workbench.adapt import AdaptError, adapt, adapt_from_log, nearest, split_co
 from workbench.cli import main
 from workbench.cnn import CNNClassifier
 from workbench.live.log import PredictionLog
-from workbench.live.synth import CONTINENTAL, continental, continental_user
 from workbench.store import load_model, save_model
+from workbench.synth import CONTINENTAL, continental, continental_user
 from workbench.transforms import MnistNormalize
 
 

@@ -304,7 +304,7 @@ def test_every_parameter_is_checked_before_any_training(param, value):
 
 
 def test_printed_digits_join_the_training_data_of_the_classes_present(data, monkeypatch):
-    from workbench.live import synth
+    from workbench import synth
 
     X, y = data
     keep = np.isin(y, [3, 7])

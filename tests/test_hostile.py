@@ -21,8 +21,8 @@ from workbench.live.camera import CameraLoop
 from workbench.live.images import MAX_PIXELS, ImageError, read_image
 from workbench.live.log import LogError, PredictionLog
 from workbench.live.sources import DemoSource, Source, SourceError, open_source
-from workbench.live.synth import redraw
 from workbench.store import ModelFileError, load_model, resolve_model
+from workbench.synth import redraw
 
 
 @pytest.fixture(scope="module")

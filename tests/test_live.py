@@ -1,6 +1,6 @@
 """The live engine on real MNIST-derived inputs: readers, sources, tracking, Predictor, log, CLI.
 
-Drawings and pages are made from MNIST *test* digits (:mod:`workbench.live.synth`) and read
+Drawings and pages are made from MNIST *test* digits (:mod:`workbench.synth`) and read
 with the shipped models (models/cnn and models/logreg), as a user's would be.
 """
 
@@ -25,9 +25,9 @@ from workbench.live.ink import THICK, THIN, WORK_BOX, ink_to_mnist, normalize_st
 from workbench.live.log import LogError, PredictionLog
 from workbench.live.predictor import Predictor, load_active
 from workbench.live.sources import DemoSource, FolderSource, SourceError, VideoSource, open_source
-from workbench.live.synth import _camera, _marker, layout, photograph, redraw, render_page
 from workbench.live.tracking import DigitTracker
 from workbench.store import models_dir
+from workbench.synth import _camera, _marker, layout, photograph, redraw, render_page
 
 
 @pytest.fixture(scope="module")
@@ -411,7 +411,7 @@ def test_a_large_digit_written_in_two_strokes_that_do_not_touch_is_one_digit(pre
 def ultra_bold(text, font, height, dark):
     """``text`` printed in a DejaVu ``font`` at three times its weight, about ``height`` pixels
     high (at most 220), in the middle of a 320x240 image, dark on light paper or light on dark."""
-    from workbench.live.synth import _glyph
+    from workbench.synth import _glyph
 
     glyph = _glyph(text, f"/usr/share/fonts/truetype/dejavu/{font}.ttf", height, 3.0).astype(np.float32) / 255
     if glyph.shape[0] > 220:
@@ -807,7 +807,7 @@ def test_export_in_chunks_gives_the_whole_log(tmp_path, monkeypatch):
 def test_reading_with_another_loaded_model_decides_as_the_predictor_does(logreg_predictor):
     """The app's "compare all" reads the drawing with every loaded model through the Predictor:
     a letter the gate refuses is refused whichever model reads it, a digit gets each model's label."""
-    from workbench.live.synth import non_digit
+    from workbench.synth import non_digit
 
     cnn = load_active("cnn")
     rng = np.random.default_rng(0)

@@ -9,7 +9,7 @@ from workbench import load_mnist
 from workbench.gate_training import non_digit_sample
 from workbench.live.gate import GATE_NAME, gate_dir, load_gate
 from workbench.live.predictor import Predictor, load_active
-from workbench.live.synth import NON_DIGITS, non_digit
+from workbench.synth import NON_DIGITS, non_digit
 
 pytestmark = pytest.mark.skipif(not (gate_dir() / f"{GATE_NAME}.json").exists(),
                                 reason="no digit gate saved (python -m workbench.gate_training)")

@@ -11,7 +11,7 @@ model (scanned, re-drawn on the canvas, printed in half of the fonts, traced in 
 hands, straight 1s as a mouse draws them, cut out of photographed pages, close-ups and large
 numbers by the frame reader) against synthetic non-digits (printed letters in the
 same half of the fonts, letters traced in two stroke hands, scribbles, stray marks;
-:func:`workbench.live.synth.non_digit`). It sits in front of every model
+:func:`workbench.synth.non_digit`). It sits in front of every model
 (:class:`workbench.live.predictor.Predictor`), so swapping the model keeps it.
 
 Its threshold is chosen on held-out data: the highest score that refuses at most 0.5% of the
@@ -44,7 +44,7 @@ NEGATIVES = {"letter": 6_000, "handwritten letter": 6_000, "scribble": 36_000, "
 def _non_digits(kind: str, n: int, seed: int, fonts=None) -> tuple[np.ndarray, np.ndarray]:
     """``n`` non-digits of ``kind`` as the canvas reader gives them to a model, and what each is."""
     from workbench.live.canvas import read_canvas
-    from workbench.live.synth import non_digit
+    from workbench.synth import non_digit
 
     rng = np.random.default_rng(seed)
     images, what = [], []
@@ -60,7 +60,7 @@ def _non_digits(kind: str, n: int, seed: int, fonts=None) -> tuple[np.ndarray, n
 def _drawn(X: np.ndarray, seed: int) -> np.ndarray:
     """Digits re-drawn on the canvas (random brush, size, place) as the canvas reader reads them."""
     from workbench.live.canvas import read_canvas
-    from workbench.live.synth import redraw
+    from workbench.synth import redraw
 
     rng = np.random.default_rng(seed)
     return np.stack([read_canvas(redraw(image, rng, invert=False)) for image in X])
@@ -73,7 +73,7 @@ HAND_TRAIN, HAND_MEASURE = ["hershey-simplex", "hershey-italic"], ["hershey-scri
 
 def _measure_fonts() -> dict[str, list[str] | None]:
     """The fonts each kind of non-digit is drawn in to measure the gate: none it was trained on."""
-    from workbench.live.synth import font_halves
+    from workbench.synth import font_halves
 
     return {"letter": font_halves()[1], "handwritten letter": HAND_MEASURE, "scribble": None, "marks": None}
 
@@ -86,7 +86,7 @@ def held_out_non_digits(kind: str, seed: int = 1) -> tuple[np.ndarray, np.ndarra
 
 def _printed_digits(n: int, seed: int, fonts: list[str]) -> np.ndarray:
     """Printed digits in ``fonts`` as the canvas reader gives them: digits too, for the gate."""
-    from workbench.live.synth import printed_digits
+    from workbench.synth import printed_digits
 
     return printed_digits(n, np.random.default_rng(seed), fonts=fonts)[0]
 
@@ -95,7 +95,7 @@ def _traced_digits(n: int, seed: int, fonts: list[str]) -> np.ndarray:
     """Digits traced in the stroke fonts the letters are traced in, and straight-stroke 1s as a
     mouse draws them: without them, the gate would learn the tracing, not the shapes."""
     from workbench.live.canvas import read_canvas
-    from workbench.live.synth import straight_one, traced
+    from workbench.synth import straight_one, traced
 
     rng = np.random.default_rng(seed)
     images = [read_canvas(traced(str(int(rng.integers(10))), rng, fonts=fonts)) for _ in range(n)]
@@ -107,8 +107,8 @@ def _photographed(X: np.ndarray, seed: int, pages: int, closeups: int, numbers: 
                   fonts: list[str]) -> np.ndarray:
     """Digits as the frame reader cuts them out of photos: of pages of 2-6 digits, of single
     digits held up close, of numbers written large, of printed digits in ``fonts``
-    (:mod:`workbench.live.synth`)."""
-    from workbench.live import synth
+    (:mod:`workbench.synth`)."""
+    from workbench import synth
     from workbench.live.frame import find_digits
 
     rng = np.random.default_rng(seed)
@@ -134,7 +134,7 @@ def training_set(seed: int = 0, *, scanned: int = 24_000, drawn: int = 16_000, p
     photos; against letters (training fonts and hands), scribbles and marks, as many of each
     as ``negatives`` says (default :data:`NEGATIVES`)."""
     from workbench.data import load_mnist
-    from workbench.live.synth import font_halves
+    from workbench.synth import font_halves
 
     X, _ = load_mnist("train")
     rng = np.random.default_rng(seed)
@@ -172,7 +172,7 @@ def measure(score, threshold: float, seed: int = 1) -> list[dict]:
     never saw. ``score(images)``: e.g. a :class:`~workbench.live.gate.Gate`'s ``score``, or a model's own
     top probability."""
     from workbench.data import load_mnist
-    from workbench.live.synth import DIGIT_LIKE_LETTERS, font_halves
+    from workbench.synth import DIGIT_LIKE_LETTERS, font_halves
 
     X_test, _ = load_mnist("test")
     _, measure_fonts = font_halves()

@@ -149,7 +149,7 @@ class DemoSource(Source):
         self.labels: list[int] = []
 
     def _new_page(self):
-        from workbench.live.synth import layout
+        from workbench.live.scene import layout
 
         n = int(self._rng.integers(3, 7))
         pick = self._rng.choice(len(self._digits), n, replace=False)
@@ -159,7 +159,7 @@ class DemoSource(Source):
         self._dark_ink = self._rng.random() >= 0.25
 
     def read(self):
-        from workbench.live.synth import photograph
+        from workbench.live.scene import photograph
 
         t = self._frame / self.fps
         page = int(t // self.page_seconds)
