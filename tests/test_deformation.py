@@ -42,15 +42,15 @@ def test_it_reads_shifted_digits_that_plain_neighbours_miss():
     test = np.concatenate([shifted(X[2000 + i :: 4][:75], dy, dx) for i, (dy, dx) in
                            enumerate(((2, 0), (-2, 0), (0, 2), (0, -2)))])
     truth = np.concatenate([y[2000 + i :: 4][:75] for i in range(4)])
-    idm = DeformationKNN().fit(X[:2000], y[:2000]).score(test, truth)
+    idm = DeformationKNN(candidates=100).fit(X[:2000], y[:2000]).score(test, truth)  # 400 (shipped): 19 s, 96%
     plain = KNeighborsClassifier(3).fit(X[:2000].reshape(2000, -1), y[:2000]).score(test.reshape(len(test), -1), truth)
     print(f"IDM {idm:.1%}, Euclidean {plain:.1%}")
-    assert idm >= 0.85 and idm >= plain + 0.15  # 89.3% and 63.3% today
+    assert idm >= 0.85 and idm >= plain + 0.15  # 94.0% and 63.3% on 2026-12-07
 
 
 def test_probabilities_are_the_nearest_neighbours_weighted_vote():
     X, y = load_mnist("train", subset=600)
-    clf = DeformationKNN(n_neighbors=5).fit(X[:500], y[:500])
+    clf = DeformationKNN(n_neighbors=5, candidates=50).fit(X[:500], y[:500])
     proba = clf.predict_proba(X[500:])
     np.testing.assert_allclose(proba.sum(axis=1), 1)
     assert ((proba > 0).sum(axis=1) <= 5).all()
