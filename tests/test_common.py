@@ -10,10 +10,9 @@ fitted here (its ``fit`` refuses: the network was trained elsewhere), and every 
 checks starts by fitting; tests/test_import_export.py checks its contract.
 """
 
-from sklearn.utils.estimator_checks import parametrize_with_checks
-
 from sklearn.pipeline import make_pipeline
 from sklearn.svm import SVC
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from workbench.cnn import CNNClassifier
 from workbench.deformation import DeformationKNN
