@@ -70,9 +70,9 @@ def test_a_refit_on_other_digits_of_the_same_count_forgets_the_first():
 
 
 @pytest.mark.parametrize("params, message", [
-    ({"warp": -1}, "warp must be a non-negative integer"),
-    ({"n_neighbors": 0}, "n_neighbors must be a positive integer"),
-    ({"candidates": 2.5}, "candidates must be a positive integer"),
+    ({"warp": -1}, "The 'warp' parameter of DeformationKNN must be an int in the range \\[0, inf\\)"),
+    ({"n_neighbors": 0}, "The 'n_neighbors' parameter of DeformationKNN must be an int in the range \\[1, inf\\)"),
+    ({"candidates": 2.5}, "The 'candidates' parameter of DeformationKNN must be an int"),
 ])
 def test_bad_parameters_name_the_problem(params, message):
     X, y = load_mnist("train", subset=20)

@@ -45,3 +45,9 @@ def test_an_estimator_without_support_vectors_is_named(data):
     X, y = data
     with pytest.raises(ValueError, match="RandomForestClassifier has no support vectors"):
         VirtualSupportVectors(make_pipeline(ImageInput(), RandomForestClassifier(n_estimators=5))).fit(X, y)
+
+
+def test_an_estimator_without_fit_is_refused_by_name():
+    X, y = workbench.load_mnist("train", subset=20)
+    with pytest.raises(ValueError, match="The 'estimator' parameter of VirtualSupportVectors must be an object"):
+        VirtualSupportVectors("svc").fit(X, y)

@@ -17,9 +17,12 @@ squares and a box filter per pixel pair, batched over queries and candidates.
 
 from __future__ import annotations
 
+from numbers import Integral
+
 import cv2
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin
+from sklearn.utils._param_validation import Interval
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_is_fitted
 
@@ -118,6 +121,11 @@ class DeformationKNN(ClassifierMixin, BaseEstimator):
     True
     """
 
+    _parameter_constraints: dict = {  # checked by scikit-learn's own validation at fit
+        **{name: [Interval(Integral, 1, None, closed="left")] for name in ("n_neighbors", "candidates", "batch_size")},
+        "warp": [Interval(Integral, 0, None, closed="left")],
+    }
+
     def __init__(self, *, n_neighbors: int = 3, warp: int = 2, candidates: int = 400, batch_size: int = 16):
         self.n_neighbors = n_neighbors
         self.warp = warp
@@ -125,16 +133,12 @@ class DeformationKNN(ClassifierMixin, BaseEstimator):
         self.batch_size = batch_size
 
     def fit(self, X, y):
+        self._validate_params()
         images = check_images(X)
         y = np.asarray(y)
         if len(y) != len(images):
             raise ValueError(f"X has {len(images)} images but y has {len(y)} labels")
         check_classification_targets(y)
-        for name in ("n_neighbors", "candidates", "batch_size"):
-            if not isinstance(getattr(self, name), int | np.integer) or getattr(self, name) < 1:
-                raise ValueError(f"{name} must be a positive integer, got {getattr(self, name)!r}")
-        if not isinstance(self.warp, int | np.integer) or self.warp < 0:
-            raise ValueError(f"warp must be a non-negative integer, got {self.warp!r}")
         self.classes_, self.labels_ = np.unique(y, return_inverse=True)
         self.images_ = np.round(images * 255).astype(np.uint8)
         self.n_features_in_ = 784

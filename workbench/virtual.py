@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import numpy as np
 from sklearn.base import BaseEstimator, ClassifierMixin, MetaEstimatorMixin, clone
+from sklearn.utils._param_validation import HasMethods
 from sklearn.utils.validation import check_is_fitted
 
 from workbench.transforms import check_images
@@ -81,11 +82,14 @@ class VirtualSupportVectors(MetaEstimatorMixin, ClassifierMixin, BaseEstimator):
     (3,)
     """
 
+    _parameter_constraints: dict = {"estimator": [HasMethods(["fit", "predict"])]}
+
     def __init__(self, estimator):
         self.estimator = estimator
 
     def fit(self, X, y):
         """Fit twice: on ``X``, then on its support vectors and their shifted copies."""
+        self._validate_params()
         images = check_images(X)
         y = np.asarray(y)
         first = clone(self.estimator).fit(images, y)
