@@ -29,10 +29,11 @@ from __future__ import annotations
 
 import argparse
 import time
+from functools import partial
 
 import numpy as np
 
-from workbench.live.gate import GATE_NAME, Gate, gate_dir, load_gate
+from workbench.live.gate import GATE_NAME, digit_score, gate_dir, load_gate
 
 REJECT_DIGITS = 0.005  # the share of held-out MNIST digits the threshold may refuse
 REJECT_FRAME_DIGITS = 0.001  # ... and of digits cut out of photos (a page has several)
@@ -261,7 +262,7 @@ def main(argv: list[str] | None = None) -> None:
     images, target = training_set(args.seed)
     pipeline = make_gate(args.seed).fit(images, target)
     fit_seconds = time.perf_counter() - start
-    score = Gate(pipeline, 0.0, 0.0).score
+    score = partial(digit_score, pipeline)
     threshold, frame_threshold = choose_threshold(score), choose_frame_threshold(score)
     rows = measure(score, threshold)
     _print(f"the digit gate, threshold {threshold:.4f} (in photos {frame_threshold:.4f}):", rows)

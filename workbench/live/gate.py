@@ -39,12 +39,17 @@ class Gate:
     def score(self, images: np.ndarray, *, normalised: bool = False) -> np.ndarray:
         """How much each image looks like a digit (0-1). ``normalised``: the images already went
         through the pipeline's first step (the normaliser the Predictor shares with the model)."""
-        pipeline = self.pipeline[1:] if normalised else self.pipeline
-        return np.asarray(pipeline.predict_proba(images))[:, list(pipeline.classes_).index(1)]
+        return digit_score(self.pipeline[1:] if normalised else self.pipeline, images)
 
     def refuses(self, images: np.ndarray, *, photo: bool = False, normalised: bool = False) -> np.ndarray:
         """Which images are not digits, at the threshold for drawings or for photos."""
         return self.score(images, normalised=normalised) < (self.photo_threshold if photo else self.threshold)
+
+
+def digit_score(pipeline, images: np.ndarray) -> np.ndarray:
+    """A gate pipeline's probability that each image is a digit (class 1): a fitted gate before
+    its thresholds are chosen, or a :class:`Gate`'s."""
+    return np.asarray(pipeline.predict_proba(images))[:, list(pipeline.classes_).index(1)]
 
 
 def refused(proba: np.ndarray, gate_refused: np.ndarray, threshold: float) -> np.ndarray:

@@ -65,12 +65,14 @@ def _open_regular(path: Path) -> int:
         info = os.fstat(fd)
     except OSError as exc:
         raise ImageError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
-    if not stat.S_ISREG(info.st_mode) or info.st_size == 0:
-        os.close(fd)
-        kind = ("a folder; give an image file" if stat.S_ISDIR(info.st_mode) else "the file is empty"
-                if stat.S_ISREG(info.st_mode) else "not a regular file (a FIFO, device or socket); give an image file")
-        raise ImageError(f"{path}: {kind}")
-    return fd
+    if stat.S_ISREG(info.st_mode) and info.st_size > 0:
+        return fd
+    os.close(fd)
+    if stat.S_ISDIR(info.st_mode):
+        raise ImageError(f"{path}: a folder; give an image file")
+    if stat.S_ISREG(info.st_mode):
+        raise ImageError(f"{path}: the file is empty")
+    raise ImageError(f"{path}: not a regular file (a FIFO, device or socket); give an image file")
 
 
 def check_image_file(path: str | Path) -> None:
