@@ -9,7 +9,7 @@
   or two lines, tilted up to 12 degrees, in perspective, under uneven light, with blur and
   noise; a quarter are light chalk on a dark board (:func:`workbench.synth.render_page`);
 - ``printed/NNNN.png``: one printed digit in a font no model learned from (the second half of
-  :func:`workbench.synth.font_halves`: every other one of OpenCV's Hershey fonts, Pillow's
+  :func:`workbench.printed.font_halves`: every other one of OpenCV's Hershey fonts, Pillow's
   own font and the TrueType fonts installed here), light, regular, bold or ultra-bold, 20-85%
   of a 320x240 image, anywhere, either polarity (:func:`workbench.synth.printed`);
 - ``closeups/NNNN.jpg``: one test digit written with a marker and held up to a 640x480 camera,
@@ -37,7 +37,8 @@ import cv2
 import numpy as np
 
 from workbench.data import load_mnist
-from workbench.synth import closeup, drawn_number, font_halves, large_number, printed, redraw, render_page
+from workbench.printed import font_halves
+from workbench.synth import closeup, drawn_number, large_number, printed, redraw, render_page
 
 
 def make(out: Path, n_drawings: int, n_pages: int, n_others: int = 300, seed: int = 0) -> dict:

@@ -304,18 +304,18 @@ def test_every_parameter_is_checked_before_any_training(param, value):
 
 
 def test_printed_digits_join_the_training_data_of_the_classes_present(data, monkeypatch):
-    from workbench import synth
+    from workbench import printed
 
     X, y = data
     keep = np.isin(y, [3, 7])
     clf = CNNClassifier(**{**SMALL, "epochs": 1, "printed": 0.5})
     clf._init_model(np.array([3, 7]))
     fonts_used = []
-    real = synth.printed_digits
-    monkeypatch.setattr(synth, "printed_digits",
+    real = printed.printed_digits
+    monkeypatch.setattr(printed, "printed_digits",
                         lambda *a, fonts, **k: fonts_used.append(fonts) or real(*a, fonts=fonts, **k))
     images, labels = clf._with_printed(check_images(X[keep])[..., None], y[keep], 0.5)
-    learned, measured = synth.font_halves()  # the fixtures print in the second half only
+    learned, measured = printed.font_halves()  # the fixtures print in the second half only
     assert fonts_used == [learned] and learned and measured and not set(learned) & set(measured)
     assert len(images) == keep.sum() + round(0.5 * keep.sum()) and images.shape[1:] == (28, 28, 1)
     assert set(labels[keep.sum():]) == {3, 7} and 0 <= images.min() and images.max() <= 1

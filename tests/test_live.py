@@ -221,7 +221,7 @@ def test_a_flat_digit_held_up_in_perspective_is_found():
 def test_a_hole_the_threshold_left_in_a_bold_stroke_is_filled_and_a_counter_is_not():
     # The local threshold's window, small next to an ultra-bold stroke, can leave the stroke's
     # middle out of the piece: a bold 7 with such a hole was thinned into a loop (read 9).
-    from workbench.live.frame import _with_inked_holes
+    from workbench.live.segment import fill_inked_holes
 
     piece = np.zeros((60, 60), bool)
     piece[10:50, 10:50] = True
@@ -231,27 +231,27 @@ def test_a_hole_the_threshold_left_in_a_bold_stroke_is_filled_and_a_counter_is_n
     inked[25:35, 25:35] = 228  # the stroke's own ink: the hole is a threshold's artefact
     shadowed[25:35, 25:35] = 180  # above the level, but fainter than the strokes: a shadowed counter
     level = 125
-    assert _with_inked_holes(piece, inked, level)[25:35, 25:35].all()
-    assert not _with_inked_holes(piece, counter, level)[25:35, 25:35].any()
-    assert not _with_inked_holes(piece, shadowed, level)[25:35, 25:35].any()
+    assert fill_inked_holes(piece, inked, level)[25:35, 25:35].all()
+    assert not fill_inked_holes(piece, counter, level)[25:35, 25:35].any()
+    assert not fill_inked_holes(piece, shadowed, level)[25:35, 25:35].any()
     ring = np.zeros((60, 60), bool)
     ring[10:50, 10:50] = True
     ring[:, 25:35] = False  # paper joined to the box's edge is no hole, however inked
-    assert np.array_equal(_with_inked_holes(ring, np.full((60, 60), 230, np.uint8), level), ring)
+    assert np.array_equal(fill_inked_holes(ring, np.full((60, 60), 230, np.uint8), level), ring)
 
 
 def test_a_fives_bar_standing_apart_joins_it_and_two_digits_stay_two():
     # A close-up 5 (fixture closeups/0215): body 172 x 145 pixels, its bar 133 x 37 above and
     # to the right; together 1.8 times as wide as high, more than the 1.6 digit heights that
     # two pieces of one digit were allowed. The 5 was read without its bar (unsure).
-    from workbench.live.frame import _merge_pieces
+    from workbench.live.segment import merge_pieces
 
     body, bar = [64, 136, 236, 281, 2], [199, 129, 332, 166, 1]
-    assert _merge_pieces([bar, body], 145) == [[64, 129, 332, 281, 1, 2]]
+    assert merge_pieces([bar, body], 145) == [[64, 129, 332, 281, 1, 2]]
     # Two whole digits side by side, touching, stay two: only a part less than half a digit
     # high may widen the box.
     left, right = [0, 0, 130, 145, 1], [128, 0, 258, 145, 2]
-    assert len(_merge_pieces([left, right], 145)) == 2
+    assert len(merge_pieces([left, right], 145)) == 2
 
 
 @pytest.mark.parametrize("angle", [30, 330])
@@ -411,9 +411,9 @@ def test_a_large_digit_written_in_two_strokes_that_do_not_touch_is_one_digit(pre
 def ultra_bold(text, font, height, dark):
     """``text`` printed in a DejaVu ``font`` at three times its weight, about ``height`` pixels
     high (at most 220), in the middle of a 320x240 image, dark on light paper or light on dark."""
-    from workbench.synth import _glyph
+    from workbench.printed import render_glyph
 
-    glyph = _glyph(text, f"/usr/share/fonts/truetype/dejavu/{font}.ttf", height, 3.0).astype(np.float32) / 255
+    glyph = render_glyph(text, f"/usr/share/fonts/truetype/dejavu/{font}.ttf", height, 3.0).astype(np.float32) / 255
     if glyph.shape[0] > 220:
         glyph = cv2.resize(glyph, (glyph.shape[1] * 220 // glyph.shape[0], 220))
     paper, mark = (0.92, 0.1) if dark else (0.08, 0.95)

@@ -15,7 +15,8 @@ from workbench import load_mnist
 from workbench.cli import main
 from workbench.live.images import read_image
 from workbench.live.predictor import Predictor, load_active
-from workbench.synth import closeup, drawn_number, font_names, large_number, printed, redraw, render_page
+from workbench.printed import font_names
+from workbench.synth import closeup, drawn_number, large_number, printed, redraw, render_page
 
 N = 40  # images of each kind
 

@@ -65,7 +65,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     printed : float, default=0.0
         Also train on printed digits, this many per training image (0.1: 6,000 for MNIST's
         60,000): rendered in the fonts of the first of
-        :func:`workbench.synth.font_halves` (the second half is kept to measure how
+        :func:`workbench.printed.font_halves` (the second half is kept to measure how
         printed digits are read), light to ultra-bold, and brought to the MNIST convention by
         the canvas reader, so that a printed 1 with a foot or a bold 4 whose counter closes
         reads as the digit it is. Needs the labels to be the integers 0-9; only the classes
@@ -225,7 +225,7 @@ class CNNClassifier(ClassifierMixin, BaseEstimator):
     def _with_printed(self, images, y, share):
         """The training images and labels with ``share`` times as many printed digits added, of
         the classes in ``y``."""
-        from workbench.synth import font_halves, printed_digits
+        from workbench.printed import font_halves, printed_digits
 
         n = int(round(share * len(images)))
         rng = np.random.default_rng(self.seed_)

@@ -74,7 +74,7 @@ HAND_TRAIN, HAND_MEASURE = ["hershey-simplex", "hershey-italic"], ["hershey-scri
 
 def _measure_fonts() -> dict[str, list[str] | None]:
     """The fonts each kind of non-digit is drawn in to measure the gate: none it was trained on."""
-    from workbench.synth import font_halves
+    from workbench.printed import font_halves
 
     return {"letter": font_halves()[1], "handwritten letter": HAND_MEASURE, "scribble": None, "marks": None}
 
@@ -87,7 +87,7 @@ def held_out_non_digits(kind: str, seed: int = 1) -> tuple[np.ndarray, np.ndarra
 
 def _printed_digits(n: int, seed: int, fonts: list[str]) -> np.ndarray:
     """Printed digits in ``fonts`` as the canvas reader gives them: digits too, for the gate."""
-    from workbench.synth import printed_digits
+    from workbench.printed import printed_digits
 
     return printed_digits(n, np.random.default_rng(seed), fonts=fonts)[0]
 
@@ -135,7 +135,7 @@ def training_set(seed: int = 0, *, scanned: int = 24_000, drawn: int = 16_000, p
     photos; against letters (training fonts and hands), scribbles and marks, as many of each
     as ``negatives`` says (default :data:`NEGATIVES`)."""
     from workbench.data import load_mnist
-    from workbench.synth import font_halves
+    from workbench.printed import font_halves
 
     X, _ = load_mnist("train")
     rng = np.random.default_rng(seed)
@@ -173,7 +173,8 @@ def measure(score, threshold: float, seed: int = 1) -> list[dict]:
     never saw. ``score(images)``: e.g. a :class:`~workbench.live.gate.Gate`'s ``score``, or a model's own
     top probability."""
     from workbench.data import load_mnist
-    from workbench.synth import DIGIT_LIKE_LETTERS, font_halves
+    from workbench.printed import font_halves
+    from workbench.synth import DIGIT_LIKE_LETTERS
 
     X_test, _ = load_mnist("test")
     _, measure_fonts = font_halves()

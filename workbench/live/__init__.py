@@ -1,7 +1,9 @@
 """The live recognition engine, without any UI: readers, sources, Predictor, prediction log.
 
 - :mod:`~workbench.live.canvas`: a drawing to one MNIST-format image (``read_canvas``);
-- :mod:`~workbench.live.frame`: every digit in a photo or camera frame (``find_digits``);
+- :mod:`~workbench.live.frame`: every digit in a photo or camera frame (``find_digits``), from
+  :mod:`~workbench.live.masks` (where the ink is) and :mod:`~workbench.live.segment` (one
+  segmentation pass: which blobs are digits);
 - :mod:`~workbench.live.ink`: the shared last step, ink of one digit to MNIST format;
 - :mod:`~workbench.live.reading`: what a reading is (``Reading``, ``Digit``);
 - :mod:`~workbench.live.predictor`: the active model, hot swap, reading with it;

@@ -131,6 +131,3 @@ def render_page(
         dark_ink=rng.random() >= 0.25,
     )
     return Page(page.image, page.boxes, [int(v) for v in labels])
-
-
-#: OpenCV's built-in (Hershey) fonts; Pillow's own font is added by :func:`font_names`.
