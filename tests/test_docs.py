@@ -77,3 +77,52 @@ def test_the_readme_is_a_guide():
     for command in ("bash .ci/setup && .venv/bin/workbench compare --quick",
                     "bash .ci/setup && .venv/bin/python -m pytest"):
         assert command in first_screen
+
+
+SPAN = re.compile(r"`((?:\.venv/bin/)?(?:workbench|python|bash) [^`]+)`|^\s*((?:\.venv/bin/)?(?:python|bash) \S.*)$", re.M)
+
+
+def _spans(page: Path) -> list[str]:
+    """Every command a page names in code (inline spans and lines of code blocks)."""
+    return [" ".join((a or b).split()) for a, b in SPAN.findall(page.read_text())]
+
+
+def _options(parser) -> dict[str, set[str]]:
+    """Each subcommand's option strings."""
+    sub = next(a for a in parser._actions if a.__class__.__name__ == "_SubParsersAction")
+    return {name: {s for action in p._actions for s in action.option_strings} for name, p in sub.choices.items()}
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_command_named_in_code_exists_with_its_options(page):
+    """A `workbench CMD --flag` named anywhere in a page is a command with that option, and a
+    `benchmarks/NAME.py --flag` a script that has it: a renamed flag or script breaks the page."""
+    options = _options(build_parser())
+    wrong = []
+    for span in _spans(page):
+        words = span.split()
+        if re.match(r"^(\.venv/bin/)?workbench$", words[0]):
+            command = words[1] if len(words) > 1 else ""
+            if command.startswith("-"):
+                continue  # top-level options (--help, --version, --pipelines)
+            if command not in options:
+                wrong.append(f"{span}: no command {command!r}")
+                continue
+            flags = [w.split("=")[0] for w in words[2:] if w.startswith("--")]
+            wrong += [f"{span}: {command} has no {flag}" for flag in flags if flag not in options[command]]
+        for script in re.findall(r"benchmarks/[a-z_]+\.(?:py|sh)", span):
+            path = ROOT / script
+            if not path.exists():
+                wrong.append(f"{span}: no {script}")
+                continue
+            after = span.split(script, 1)[1].split(";")[0].split("#")[0].split("&&")[0]
+            source = path.read_text()
+            wrong += [f"{span}: {script} has no {flag}" for flag in re.findall(r"(--[\w-]+)", after)
+                      if f'"{flag}"' not in source and f"'{flag}'" not in source]
+    assert not wrong, wrong
+
+
+def test_every_benchmark_is_listed_with_its_command():
+    listed = (ROOT / "docs" / "benchmarks.md").read_text()
+    scripts = sorted(p.name for p in (ROOT / "benchmarks").iterdir() if p.suffix in (".py", ".sh"))
+    assert scripts and not [s for s in scripts if f"benchmarks/{s}" not in listed]
