@@ -1,6 +1,7 @@
 """Models from outside (`workbench import`) and out (`workbench export`)."""
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -139,9 +140,13 @@ def test_a_cnn_exports_to_onnx_that_onnxruntime_runs(tiny_cnn, tmp_path, models_
     ort = pytest.importorskip("onnxruntime")  # both come with: pip install 'digit-workbench[onnx]'
     pytest.importorskip("jax2onnx")
     save_model(tiny_cnn, "tiny")
-    assert main(["export", "tiny", "--format", "onnx", "--out", str(tmp_path / "tiny.onnx")]) == 0
+    out, elsewhere = tmp_path / "out", tmp_path / "elsewhere"
+    out.mkdir(), elsewhere.mkdir()
+    assert main(["export", "tiny", "--format", "onnx", "--out", str(out / "tiny.onnx")]) == 0
+    assert sorted(p.name for p in out.iterdir()) == ["tiny.onnx"]  # one file: no data file beside it
+    shutil.move(out / "tiny.onnx", elsewhere / "tiny.onnx")  # it loads alone, from anywhere
     images = tiny_cnn.named_steps["normalize"].transform(workbench.load_mnist("test", subset=64)[0])
     images = images.reshape(-1, 28, 28, 1).astype(np.float32)
-    session = ort.InferenceSession(str(tmp_path / "tiny.onnx"))
+    session = ort.InferenceSession(str(elsewhere / "tiny.onnx"))
     got = session.run(None, {session.get_inputs()[0].name: images})[0]
     np.testing.assert_allclose(got, tiny_cnn.named_steps["clf"].predict_proba(images), atol=1e-5)

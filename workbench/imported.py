@@ -24,12 +24,25 @@ from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.pipeline import Pipeline
 from sklearn.utils.validation import check_is_fitted
 
+from workbench.files import ArchiveLimits, ArchiveProblem, FileProblem, check_archive, read_regular
+from workbench.store import ModelFileError
 from workbench.transforms import MnistNormalize, check_images
 
 DIGITS = np.arange(10)
 
+# What a .keras file may inflate to, checked before Keras reads it: a digit classifier's weights
+# are megabytes (the workbench's own `cnn` exported: 2 MB of weights, a 3 KB config), so these
+# leave a network a hundred times larger room while a file that inflates to gigabytes is refused.
+KERAS_LIMITS = ArchiveLimits(".keras file", members=64, member_bytes=256 << 20, total_bytes=512 << 20,
+                             named=(("config.json", 16 << 20), ("metadata.json", 1 << 20)))
+KERAS_FILE_BYTES = 512 << 20  # the .keras file itself, read whole
+
 
 def _load_keras(data: bytes, where: str):
+    try:  # before Keras is even imported
+        check_archive(data, KERAS_LIMITS)
+    except ArchiveProblem as exc:
+        raise ModelFileError(f"{where} {exc}; refused before loading") from exc
     from workbench.backend import keras
 
     with tempfile.TemporaryDirectory() as folder:
@@ -62,8 +75,12 @@ class KerasDigitClassifier(ClassifierMixin, BaseEstimator):
     def from_file(cls, path: str | Path) -> KerasDigitClassifier:
         """Load a ``.keras`` file safely and check that it reads 28x28 digits into 10 classes."""
         path = Path(path)
+        try:
+            data = read_regular(path, max_bytes=KERAS_FILE_BYTES)
+        except FileProblem as exc:
+            raise ModelFileError(f"{path}: {exc}") from exc
         clf = cls()
-        clf._restore(np.frombuffer(path.read_bytes(), np.uint8), str(path))
+        clf._restore(np.frombuffer(data, np.uint8), str(path))
         return clf
 
     def _restore(self, data: np.ndarray, where: str) -> None:
@@ -169,9 +186,16 @@ def export_model(pipeline, path: str | Path, fmt: str) -> Path:
     elif fmt == "onnx":
         try:
             import jax2onnx  # noqa: F401  (Keras' ONNX exporter for the JAX backend)
+            import onnx
         except ImportError as exc:
             raise ValueError("ONNX export needs jax2onnx: pip install 'digit-workbench[onnx]'") from exc
-        model.export(str(tmp), format="onnx", verbose=False)
+        # Keras' exporter writes the weights to a second, external-data file beside the graph;
+        # the network is far under ONNX's 2 GB limit, so it is read back and written as one
+        # self-contained file (the exporter's files stay in a private folder, removed after).
+        with tempfile.TemporaryDirectory() as folder:
+            exported = Path(folder) / "model.onnx"
+            model.export(str(exported), format="onnx", verbose=False)
+            onnx.save_model(onnx.load(str(exported)), str(tmp), save_as_external_data=False)
     else:
         raise ValueError(f"unknown format {fmt!r}; choose keras or onnx")
     os.replace(tmp, path)

@@ -28,6 +28,7 @@ from importlib import metadata as importlib_metadata
 from pathlib import Path
 
 from workbench.data import sha256_file
+from workbench.files import ArchiveLimits, ArchiveProblem, FileProblem, check_archive, open_regular, read_regular
 
 log = logging.getLogger(__name__)
 
@@ -74,6 +75,14 @@ TRUSTED_TYPES = frozenset({
     ("ObjectNode", "workbench.imported.KerasDigitClassifier"),
 }))
 _NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$")
+
+# What a model file may inflate to, checked before anything in it is read (a zip whose members
+# inflate a thousandfold would otherwise take the machine's memory). From the workbench's own
+# models fitted on all of MNIST, with margin: the largest member is `idm_knn`'s training set
+# (47 MB), the largest file `random_forest`'s (292 MB in 1,002 members, its schema 4.3 MB).
+MODEL_LIMITS = ArchiveLimits("skops file", members=20_000, member_bytes=256 << 20, total_bytes=1 << 30,
+                             named=(("schema.json", 32 << 20),))
+METADATA_BYTES = 1 << 20  # a model's metadata JSON (the shipped ones: 1-2 KB)
 _LIBRARIES = ("workbench", "scikit-learn", "numpy", "scipy", "scikit-image", "keras", "jax", "skops")
 
 
@@ -228,9 +237,9 @@ def validate_metadata(meta, path: Path) -> dict:
 
 
 def _read_metadata(path: Path) -> dict:
-    try:
-        meta = json.loads(path.read_text())
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
+    try:  # never a plain read: a FIFO named *.json would block it until something writes to it
+        meta = json.loads(read_regular(path, max_bytes=METADATA_BYTES).decode())
+    except (FileProblem, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ModelFileError(f"cannot read model metadata {path}: {exc}") from exc
     return validate_metadata(meta, path)
 
@@ -253,6 +262,8 @@ def resolve_model(name_or_path: str | Path, directory: str | Path | None = None)
             if meta["file"] == path.name:
                 return path, meta
         return path, {}
+    if path.suffix == ".json" and not path.exists():
+        raise ModelFileError(f"model metadata file {path} does not exist")
     meta_path = path if path.suffix == ".json" else directory / f"{check_model_name(str(name_or_path))}.json"
     if not meta_path.exists():
         known = ", ".join(sorted(p.stem for p in directory.glob("*.json"))) or "none"
@@ -293,12 +304,20 @@ def load_model_file(path: Path, sha256: str | None = None):
 
     if not path.exists():
         raise ModelFileError(f"model file {path} does not exist")
+    try:
+        os.close(open_regular(path))
+    except FileProblem as exc:
+        raise ModelFileError(f"model file {path}: {exc}") from exc
     if sha256 is not None and (actual := sha256_file(path)) != sha256:
         raise ModelFileError(
             f"model file {path} fails its checksum (sha256 {actual[:12]}..., metadata says "
             f"{sha256[:12]}...): it is corrupt or was replaced; refit or restore it"
         )
     unchecked = "" if sha256 is not None else " (it has no metadata, so no checksum was available to check)"
+    try:
+        check_archive(path, MODEL_LIMITS)
+    except ArchiveProblem as exc:
+        raise ModelFileError(f"model file {path} {exc}; refused before loading{unchecked}") from exc
     found = model_types(path)
     refused = sorted(found - TRUSTED_TYPES)
     if refused:  # the user's own pipelines may declare more (only asked when needed: it imports them)
@@ -343,6 +362,11 @@ def model_types(path: Path | bytes) -> set[tuple[str, str]]:
                 loader, module, kind = (node.get(k) for k in ("__loader__", "__module__", "__class__"))
                 if not all(isinstance(v, str) for v in (loader, module, kind)):
                     raise ModelFileError(f"{where} is corrupt: a node without loader, module or class")
+                # A type is its (module, class) pair exactly: a class name holding a dot
+                # ("sklearn" + "pipeline.Pipeline") would spell a trusted type's name otherwise.
+                if not (kind.isidentifier() and all(part.isidentifier() for part in module.split("."))):
+                    raise ModelFileError(f"{where} is corrupt: a node names the type {kind!r} in module {module!r}, "
+                                         "not a class name in a module")
                 if loader != "JsonNode":
                     found.add((loader, f"{module}.{kind}"))
             stack.extend(node.values())

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import os
-import stat
 import warnings
 from pathlib import Path
 
 import cv2
 import numpy as np
+
+from workbench.files import FileProblem, open_regular
 
 
 class ImageError(ValueError):
@@ -52,6 +53,10 @@ def as_gray(image) -> np.ndarray:
     return gray
 
 
+#: The formats the readers open (Pillow's names). Only these: Pillow would otherwise also open,
+#: for instance, a PostScript file named ``.png`` with its EPS plugin, which runs Ghostscript.
+FORMATS = ("PNG", "JPEG", "BMP", "GIF", "TIFF", "WEBP", "PPM")  # JPEG includes MPO, as phones write it
+
 #: Larger images are refused from their header, before any pixel is decoded: a 30,000 x 30,000
 #: PNG of a few kilobytes would otherwise take gigabytes of memory (a decompression bomb).
 MAX_PIXELS = 50_000_000
@@ -60,19 +65,10 @@ MAX_PIXELS = 50_000_000
 def _open_regular(path: Path) -> int:
     """Open ``path`` for reading without waiting on it; refuse what is not a non-empty regular file."""
     try:
-        # O_NONBLOCK: opening a FIFO must not wait for a writer; it is refused just below.
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-        info = os.fstat(fd)
-    except OSError as exc:
-        raise ImageError(f"{path}: cannot read the file ({exc.strerror or exc})") from exc
-    if stat.S_ISREG(info.st_mode) and info.st_size > 0:
-        return fd
-    os.close(fd)
-    if stat.S_ISDIR(info.st_mode):
-        raise ImageError(f"{path}: a folder; give an image file")
-    if stat.S_ISREG(info.st_mode):
-        raise ImageError(f"{path}: the file is empty")
-    raise ImageError(f"{path}: not a regular file (a FIFO, device or socket); give an image file")
+        return open_regular(path)
+    except FileProblem as exc:
+        hint = "" if str(exc).startswith(("cannot", "the file")) else "; give an image file"
+        raise ImageError(f"{path}: {exc}{hint}") from exc
 
 
 def check_image_file(path: str | Path) -> None:
@@ -82,7 +78,7 @@ def check_image_file(path: str | Path) -> None:
 
 
 def read_image(path: str | Path) -> np.ndarray:
-    """Read an image file (PNG, JPEG, BMP, or anything else Pillow reads) for the readers.
+    """Read an image file (PNG, JPEG, BMP, GIF, TIFF, WebP or PNM: :data:`FORMATS`) for the readers.
 
     The EXIF orientation of photos is applied; palette, grayscale, 16-bit, RGBA and CMYK
     images are all accepted. Returns grayscale ``(h, w)`` (uint8 or uint16), BGR ``(h, w, 3)``
@@ -104,7 +100,7 @@ def read_image(path: str | Path) -> np.ndarray:
         try:
             with warnings.catch_warnings():  # Pillow warns above 89 megapixels (ours is the stricter
                 warnings.simplefilter("ignore")  # limit) and about damaged EXIF tags (skipped)
-                image = Image.open(file)  # reads the header only
+                image = Image.open(file, formats=FORMATS)  # reads the header only
                 with image:
                     width, height = image.size
                     if width * height > MAX_PIXELS:
@@ -116,7 +112,8 @@ def read_image(path: str | Path) -> np.ndarray:
         except ImageError:
             raise
         except UnidentifiedImageError as exc:
-            raise ImageError(f"{path}: not a readable PNG, JPEG or BMP image (corrupt or another format)") from exc
+            raise ImageError(f"{path}: not a readable PNG, JPEG, BMP, GIF, TIFF, WebP or PNM image (corrupt or "
+                             "another format)") from exc
         except Image.DecompressionBombError as exc:  # Pillow's own limit (179 megapixels), above ours
             raise ImageError(
                 f"{path}: the image is more than {2 * Image.MAX_IMAGE_PIXELS / 1e6:.0f} megapixels, more than the "
