@@ -79,7 +79,8 @@ def test_the_readme_is_a_guide():
         assert command in first_screen
 
 
-SPAN = re.compile(r"`((?:\.venv/bin/)?(?:workbench|python|bash) [^`]+)`|^\s*((?:\.venv/bin/)?(?:python|bash) \S.*)$", re.M)
+SPAN = re.compile(r"`((?:\.venv/bin/)?(?:workbench|python|bash) [^`]+)`"
+                  r"|^\s*((?:\.venv/bin/)?(?:python|bash) \S.*)$", re.M)
 
 
 def _spans(page: Path) -> list[str]:

@@ -365,7 +365,7 @@ def _open_log(path):
     try:
         return PredictionLog(path)
     except LogError as exc:
-        print(f"workbench: warning: {exc}; predictions are not logged", file=sys.stderr)
+        print(f"workbench: warning: {_one_line(exc)}; predictions are not logged", file=sys.stderr)
         return None
 
 
@@ -445,7 +445,7 @@ def cmd_predict(args) -> int:
             try:
                 prediction_log.add_reading(reading, "file")
             except LogError as exc:
-                print(f"workbench: warning: {exc}", file=sys.stderr)
+                print(f"workbench: warning: {_one_line(exc)}; predictions are no longer logged", file=sys.stderr)
                 prediction_log = None
     if args.json:
         print(_json_list(results))
@@ -629,8 +629,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _one_line(message) -> str:
-    """An error message on one line (some library messages span many)."""
-    return " ".join(str(message).split())
+    """An error message on one line (some library messages span many), printable: a control
+    character or a byte of a damaged file quoted in a library's message is shown escaped."""
+    text = " ".join(str(message).split())
+    return "".join(c if c.isprintable() else repr(c)[1:-1] for c in text)
 
 
 #: The errors a command reports in one line, by exit code: 1, a file that cannot be read or

@@ -69,6 +69,19 @@ class LogError(RuntimeError):
     """The prediction log cannot be opened or written; the message names the path."""
 
 
+def _damaged(path: Path, problem) -> LogError:
+    """The error for a log whose file SQLite finds damaged, with how to get its records back."""
+    recovered = path.with_name(f"{path.stem}.recovered{path.suffix}")
+    return LogError(f"the prediction log {path} is damaged ({problem}); nothing more is written to it. "
+                    f"Recover its records with: sqlite3 {path} .recover | sqlite3 {recovered} (then use that "
+                    "file), or move it aside to start a fresh log")
+
+
+def _is_damage(exc: sqlite3.Error) -> bool:
+    return isinstance(exc, sqlite3.DatabaseError) and any(
+        words in str(exc) for words in ("malformed", "not a database", "corrupt"))
+
+
 class PredictionLog:
     """Append-only log of predictions in SQLite (WAL mode); safe to share between threads.
 
@@ -97,12 +110,24 @@ class PredictionLog:
             self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
             self._set_up(deadline=time.monotonic() + 30)
             columns = [row[1] for row in self._db.execute("PRAGMA table_info(predictions)")]
+            # Damage SQLite finds only when it reads the damaged page: a log that fails its
+            # check is never written into (a write could spread the damage or be lost).
+            check = self._db.execute("PRAGMA quick_check").fetchall() if columns == COLUMNS else [("ok",)]
         except (OSError, sqlite3.Error) as exc:
+            if hasattr(self, "_db"):
+                self._db.close()
+            if isinstance(exc, sqlite3.Error) and _is_damage(exc):
+                raise _damaged(self.path, exc) from exc
             raise LogError(f"cannot open the prediction log {self.path}: {exc}") from exc
         if columns != COLUMNS:
             self._db.close()
             raise LogError(f"{self.path} is not a prediction log of this workbench: its predictions table has "
                            f"the columns {', '.join(columns)}, not {', '.join(COLUMNS)}")
+        if check != [("ok",)]:
+            self._db.close()
+            problems = [line for row in check for line in str(row[0]).splitlines() if not line.startswith("***")]
+            raise _damaged(self.path, f"SQLite's check finds {len(problems)} problem{'s' * (len(problems) != 1)}, "
+                                      f"the first: {problems[0] if problems else check[0][0]}")
 
     def _set_up(self, deadline: float) -> None:
         """WAL mode and the table. Switching to WAL does not wait for another process that is
@@ -154,6 +179,8 @@ class PredictionLog:
                     row,
                 )
             except sqlite3.Error as exc:
+                if _is_damage(exc):
+                    raise _damaged(self.path, exc) from exc
                 raise LogError(f"cannot write to the prediction log {self.path}: {exc}") from exc
         return int(cursor.lastrowid)
 
@@ -185,8 +212,8 @@ class PredictionLog:
             if label is not None and (isinstance(label, bool) or label not in LABELS):
                 raise ValueError(f"a corrected label is a digit 0-9, got {label!r} for record {record_id}")
         with self._lock:
-            missing = [r for r in labels if not (isinstance(r, int) and 1 <= r < 2**63) or not self._db.execute(
-                "SELECT 1 FROM predictions WHERE id = ?", (r,)).fetchone()]
+            missing = [r for r in labels if not (isinstance(r, int) and 1 <= r < 2**63) or not self._select(
+                "SELECT 1 FROM predictions WHERE id = ?", (r,))]
             if missing:
                 raise KeyError(f"no record {missing[0]} in the prediction log {self.path}")
             try:
@@ -222,8 +249,17 @@ class PredictionLog:
             raise ValueError(f"limit must be at least 1, got {limit}")
         query = "SELECT * FROM predictions ORDER BY id DESC" + (" LIMIT ?" if limit else "")
         with self._lock:
-            rows = self._db.execute(query, (int(limit),) if limit else ()).fetchall()
+            rows = self._select(query, (int(limit),) if limit else ())
         return self._table(rows)
+
+    def _select(self, query: str, parameters=()) -> list:
+        """The rows of a query; a failure (a page damaged after the log was opened) is a LogError."""
+        try:
+            return self._db.execute(query, parameters).fetchall()
+        except sqlite3.Error as exc:
+            if _is_damage(exc):
+                raise _damaged(self.path, exc) from exc
+            raise LogError(f"cannot read the prediction log {self.path}: {exc}") from exc
 
     def export(self, path: str | Path) -> Path:
         """Write the log, oldest first, to ``.csv`` (probabilities as JSON, image as 784 hex
@@ -252,6 +288,8 @@ class PredictionLog:
                 self._export_parquet(cursor, tmp)
             os.replace(tmp, path)
         except (OSError, sqlite3.Error) as exc:
+            if isinstance(exc, sqlite3.Error) and _is_damage(exc):
+                raise _damaged(self.path, exc) from exc
             raise LogError(f"cannot export the prediction log to {path}: {exc}") from exc
         finally:
             reader.close()
@@ -305,19 +343,18 @@ class PredictionLog:
     def corrections(self) -> tuple[np.ndarray, np.ndarray]:
         """Records with a corrected label as a dataset: ``X`` (n, 28, 28) uint8, ``y`` (n,)."""
         with self._lock:
-            rows = self._db.execute(
-                f"SELECT image, corrected_label FROM predictions {self._CORRECTED} ORDER BY id").fetchall()
+            rows = self._select(f"SELECT image, corrected_label FROM predictions {self._CORRECTED} ORDER BY id")
         X = np.frombuffer(b"".join(r[0] for r in rows), np.uint8).reshape(-1, 28, 28)
         return X, np.array([r[1] for r in rows], dtype=np.int64)
 
     def count_corrections(self) -> int:
         """How many records :meth:`corrections` would return, without reading their images."""
         with self._lock:
-            return self._db.execute(f"SELECT COUNT(*) FROM predictions {self._CORRECTED}").fetchone()[0]
+            return self._select(f"SELECT COUNT(*) FROM predictions {self._CORRECTED}")[0][0]
 
     def __len__(self) -> int:
         with self._lock:
-            return self._db.execute("SELECT COUNT(*) FROM predictions").fetchone()[0]
+            return self._select("SELECT COUNT(*) FROM predictions")[0][0]
 
     def close(self) -> None:
         with self._lock:

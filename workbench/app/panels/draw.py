@@ -10,6 +10,7 @@ import numpy as np
 
 from workbench.app import tags
 from workbench.app.state import CANVAS_SIZE, AppState
+from workbench.live.log import LogError
 
 PREVIEW_SIDE = 140
 
@@ -68,7 +69,7 @@ def teach(state: AppState, digit: int) -> None:
             count = state.log.count_corrections()
             message = (f"record {state.draw_record} is a {digit}: {count} corrections in the log "
                        "(Log tab: adapt the model to them)")
-        except (KeyError, ValueError) as exc:
+        except (KeyError, ValueError, LogError) as exc:  # no such record; a damaged log
             message = str(exc.args[0] if exc.args else exc)
     dpg.set_value(tags.TEACH_STATUS, message)
     state.log_rows_shown = -1
@@ -174,8 +175,6 @@ def _read(state: AppState, *, log: bool) -> None:
         dpg.set_value(tags.TOP_CLASSES, "top three: " + ",  ".join(
             f"{label} {p:.1%}" for label, p in top_classes(digit.probabilities, classes)))
         if log and state.log is not None:
-            from workbench.live.log import LogError
-
             try:
                 state.draw_record = state.log.add_reading(reading, "draw")[0]
             except LogError as exc:

@@ -8,6 +8,7 @@ import pandas as pd
 
 from workbench.app import tags
 from workbench.app.state import AppState
+from workbench.live.log import LogError
 
 ROWS = 12
 COLUMNS = ("id", "time", "source", "model", "label", "confidence", "corrected")
@@ -39,7 +40,7 @@ def correct(state: AppState) -> None:
     try:
         state.log.correct(record, label)
         dpg.set_value(tags.LOG_STATUS, f"record {record} corrected to {label}")
-    except (KeyError, ValueError) as exc:  # no such record; a label that is not a digit
+    except (KeyError, ValueError, LogError) as exc:  # no such record; not a digit; a damaged log
         dpg.set_value(tags.LOG_STATUS, str(exc.args[0] if exc.args else exc))
     state.log_rows_shown = -1
 
@@ -103,11 +104,16 @@ def update(state: AppState) -> None:
     dpg.configure_item(tags.ADAPT, enabled=not running, label="Adapting..." if running else
                        "Adapt the model to my corrections")
     dpg.set_value(tags.ADAPT_STATUS, state.adapt_status)
-    count = len(state.log)
-    if count == state.log_rows_shown:
+    try:
+        count = len(state.log)
+        if count == state.log_rows_shown:
+            return
+        table = state.log.frame(limit=ROWS)
+    except LogError as exc:  # damage met while reading: the app reads on without the log
+        state.log, state.log_error = None, str(exc)
+        dpg.set_value(tags.LOG_STATUS, f"no log: {exc}")
         return
     state.log_rows_shown = count
-    table = state.log.frame(limit=ROWS)
     dpg.delete_item(tags.LOG_TABLE, children_only=True, slot=1)
     for row in table.itertuples():
         with dpg.table_row(parent=tags.LOG_TABLE):
