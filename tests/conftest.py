@@ -1,4 +1,5 @@
 import os
+import subprocess
 import tempfile
 
 import numpy as np
@@ -9,6 +10,8 @@ from workbench import load_mnist
 # The commands the tests run keep their compiled XLA programs in a folder of this test session,
 # not in the user's cache (workbench.backend.use_compilation_cache); subprocesses inherit it.
 os.environ.setdefault("WORKBENCH_XLA_CACHE", tempfile.mkdtemp(prefix="workbench-test-xla-"))
+# Models the tests save without a folder of their own go to one of this session, not the user's.
+os.environ.setdefault("WORKBENCH_MODELS", tempfile.mkdtemp(prefix="workbench-test-models-"))
 
 
 @pytest.fixture(scope="session")
@@ -25,6 +28,22 @@ def models_dir(tmp_path, monkeypatch):
     directory = tmp_path / "models"
     monkeypatch.setenv("WORKBENCH_MODELS", str(directory))
     return directory
+
+
+@pytest.fixture
+def display():
+    """A private Xvfb server (24-bit, 1280x800); its DISPLAY string."""
+    read, write = os.pipe()
+    server = subprocess.Popen(
+        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+        pass_fds=[write], stderr=subprocess.DEVNULL,
+    )
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        number = pipe.readline().strip()
+    yield f":{number}"
+    server.terminate()
+    server.wait(timeout=10)
 
 
 @pytest.fixture

@@ -25,22 +25,6 @@ pytestmark = pytest.mark.skipif(
 ARTIFACTS = Path(os.environ.get("WORKBENCH_TEST_ARTIFACTS", Path(__file__).parent / "artifacts"))
 
 
-@pytest.fixture
-def display():
-    """A private Xvfb server (24-bit, 1280x800); its DISPLAY string."""
-    read, write = os.pipe()
-    server = subprocess.Popen(
-        ["Xvfb", "-displayfd", str(write), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-        pass_fds=[write], stderr=subprocess.DEVNULL,
-    )
-    os.close(write)
-    with os.fdopen(read) as pipe:
-        number = pipe.readline().strip()
-    yield f":{number}"
-    server.terminate()
-    server.wait(timeout=10)
-
-
 class App:
     """A running ``workbench app`` and the means to drive it."""
 
@@ -211,11 +195,11 @@ def test_teach_then_adapt_swaps_in_the_adapted_model_and_keeps_the_original(app_
     import numpy as np
 
     from workbench.live.log import PredictionLog
-    from workbench.store import models_dir
+    from workbench.store import shipped_dir
 
     models = tmp_path / "models"
     models.mkdir()
-    for path in models_dir().glob("logreg*"):  # a copy: adapting writes beside the model
+    for path in shipped_dir().glob("logreg*"):  # a copy: adapting writes beside the model
         shutil.copy(path, models)
     monkeypatch.setenv("WORKBENCH_MODELS", str(models))
     app = app_factory("--model", "logreg", "--camera", "7")

@@ -59,7 +59,7 @@ def test_a_bad_model_name_is_refused_before_fitting(models_dir, capsys, monkeypa
 
 
 def test_a_parameter_that_removes_the_classifier_is_refused_before_fitting(models_dir, capsys):
-    assert main(["fit", "logreg", "--param", "clf=passthrough", "--subset", "100"]) == 2
+    assert main(["fit", "logreg", "--param", "clf=passthrough", "--subset", "100", "--name", "lr"]) == 2
     _one_error(capsys, "no longer ends in a classifier")
     assert not models_dir.exists() or not list(models_dir.iterdir())
 

@@ -26,7 +26,7 @@ from workbench.live.log import LogError, PredictionLog
 from workbench.live.predictor import Predictor, load_active
 from workbench.live.sources import DemoSource, FolderSource, SourceError, VideoSource, open_source
 from workbench.live.tracking import DigitTracker
-from workbench.store import models_dir
+from workbench.store import shipped_dir
 from workbench.synth import _camera, _marker, layout, photograph, redraw, render_page
 
 
@@ -541,7 +541,7 @@ def test_failed_swap_keeps_the_old_model(cnn, tmp_path, mnist_test):
     assert predictor.name == "cnn" and "nonexistent" in predictor.last_error
     # A corrupt copy of a real model: checksum fails, the CNN keeps serving.
     bad = tmp_path / "models"
-    shutil.copytree(models_dir(), bad, ignore=shutil.ignore_patterns("cnn*"))
+    shutil.copytree(shipped_dir(), bad, ignore=shutil.ignore_patterns("cnn*"))
     skops = next(bad.glob("logreg-*.skops"))
     skops.write_bytes(skops.read_bytes()[:1000])
     with pytest.raises(Exception, match="checksum"):
@@ -829,9 +829,9 @@ def test_the_model_catalogue_loads_in_the_background_and_says_what_failed(tmp_pa
     import shutil
 
     from workbench.live.catalogue import ModelCatalogue
-    from workbench.store import list_models, models_dir
+    from workbench.store import list_models, shipped_dir
 
-    for path in models_dir().glob("logreg*"):
+    for path in shipped_dir().glob("logreg*"):
         shutil.copy(path, tmp_path)
     meta = (tmp_path / "logreg.json").read_text()  # a model whose file has gone:
     (tmp_path / "broken.json").write_text(meta.replace("logreg-8460706a9a67.skops", "missing-8460706a9a67.skops"))

@@ -13,10 +13,10 @@ def test_every_folder_of_the_package_is_installed():
     listed = set(config["packages"])
     folders = {".".join(p.relative_to(ROOT).parts) for p in (ROOT / "workbench").rglob("*")
                if p.is_dir() and p.name != "__pycache__" and any(f.is_file() for f in p.iterdir())}
-    folders |= {"workbench", "workbench.pipelines"}
+    folders |= {"workbench", "workbench.pipelines", "workbench.models", "workbench.models.gate"}
     folders.discard("workbench.data")  # only holds data/mnist
     assert listed == folders
-    assert config["package-dir"] == {"workbench.pipelines": "pipelines"}
+    assert config["package-dir"] == {"workbench.pipelines": "pipelines", "workbench.models": "models"}
 
 
 def test_no_top_level_pipelines_module_and_a_foreign_one_does_not_collide(tmp_path):

@@ -32,7 +32,8 @@ def test_round_trip_gives_identical_predictions(fitted, models_dir, mnist_small_
     for ref in ("tiny", meta_path, model_file):
         loaded = workbench.load_model(ref)
         np.testing.assert_array_equal(loaded.predict_proba(X), fitted.predict_proba(X))
-    assert [m["name"] for m in list_models()] == ["tiny"]
+    assert [m["name"] for m in list_models() if m["source"] == "yours"] == ["tiny"]
+    assert {m["name"] for m in list_models() if m["source"] == "shipped"} >= {"cnn", "logreg"}
 
 
 def test_resave_replaces_and_cleans_up(fitted, models_dir):
@@ -101,3 +102,22 @@ def test_bad_names_and_missing_models(fitted, models_dir):
     models_dir.mkdir()
     (models_dir / "broken.json").write_text("{not json")
     assert list_models()[0]["name"] == "broken" and "error" in list_models()[0]
+
+
+def test_yours_stand_in_for_a_shipped_model_only_by_name_and_the_shipped_one_is_untouched(models_dir, capsys):
+    from workbench.cli import main
+    from workbench.store import load_model, resolve_model, shipped_dir
+
+    shipped = {p.name: p.stat().st_mtime_ns for p in shipped_dir().rglob("*")}
+    assert resolve_model("logreg")[0].parent == shipped_dir()
+    assert main(["fit", "logreg", "--subset", "300"]) == 2  # a shipped name: not without --name
+    assert "'logreg' is a shipped model" in capsys.readouterr().err
+    assert main(["fit", "logreg", "--subset", "300", "--name", "logreg"]) == 0  # on purpose
+    path, meta = resolve_model("logreg")
+    assert path.parent == models_dir and meta["training_data"]["n"] == 300
+    entries = [m for m in list_models() if m["name"] == "logreg"]
+    assert [(m["source"], bool(m.get("shadowed"))) for m in entries] == [("yours", False), ("shipped", True)]
+    assert main(["models"]) == 0
+    assert "not used: yours of the same name is" in capsys.readouterr().out
+    assert load_model("logreg", directory=shipped_dir()).predict(np.zeros((1, 28, 28), np.uint8)).shape == (1,)
+    assert {p.name: p.stat().st_mtime_ns for p in shipped_dir().rglob("*")} == shipped  # nothing written there

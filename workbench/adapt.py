@@ -228,4 +228,4 @@ def adapt_saved(model: str | Path, *, log: str | Path | None = None, name: str |
         "fit_seconds": report["adapt_seconds"],
         "command": command or f"adapt_saved({str(model)!r})",
     }
-    return save_model(adapted, name, metadata=metadata, directory=path.parent), report
+    return save_model(adapted, name, metadata=metadata, directory=directory), report  # None: the user's models

@@ -159,28 +159,31 @@ def _models_flags(p):
 @command("models", "list saved models with their test metrics",
          "workbench models --json", _models_flags)
 def cmd_models(args) -> int:
-    from workbench.store import list_models, models_dir
+    from workbench.store import list_models, models_dir, shipped_dir
 
     models = list_models()
-    if not models:
-        print(f"no saved models in {models_dir()}; make one with: workbench fit NAME")
-        return 0
     if args.json:
         print(json.dumps(models, indent=2))
         return 0
-    print(f"{'model':<20} {'pipeline':<14} {'test acc':>8} {'macro F1':>8} {'train n':>7} {'fit s':>7} {'size':>9}")
+    print(f"shipped: {shipped_dir()}\nyours:   {models_dir()}")
+    print(f"{'model':<20} {'from':<8} {'pipeline':<14} {'test acc':>8} {'macro F1':>8} {'train n':>7} {'fit s':>7} "
+          f"{'size':>9}")
     for m in models:
         if "error" in m:
-            print(f"{m['name']:<20} unreadable: {m['error']}")
+            print(f"{m['name']:<20} {m.get('source', ''):<8} unreadable: {m['error']}")
             continue
         test = m.get("test", {})
         print(
-            f"{m['name']:<20} {m.get('pipeline', '?'):<14} {test.get('accuracy', float('nan')):>8.4f} "
+            f"{m['name']:<20} {m['source']:<8} {m.get('pipeline', '?'):<14} {test.get('accuracy', float('nan')):>8.4f} "
             f"{test.get('macro_f1', float('nan')):>8.4f} {m.get('training_data', {}).get('n', '?'):>7} "
             f"{m.get('fit_seconds', float('nan')):>7.1f} {m.get('file_bytes', 0) / 1e6:>7.2f}MB"
         )
-        if m.get("description"):
+        if m.get("shadowed"):
+            print(f"  not used: yours of the same name is (remove {models_dir() / (m['name'] + '.json')} to use this)")
+        elif m.get("description"):
             print(f"  {m['description']}")
+    if not any(m["source"] == "yours" for m in models):
+        print(f"(none of yours yet: workbench fit NAME, adapt or import save in {models_dir()})")
     return 0
 
 
@@ -197,10 +200,13 @@ def _fit_flags(p):
          "workbench fit logreg --subset 5000 --name logreg-small", _fit_flags)
 def cmd_fit(args) -> int:
     from workbench.evaluate import fit_pipeline
-    from workbench.store import check_model_name, save_model
+    from workbench.store import check_model_name, is_shipped, save_model
 
     params = _parse_params(args.param)
     name = check_model_name(args.name or args.pipeline)  # before the fit, not after 20 minutes of it
+    if not args.name and is_shipped(name):  # yours stands in for a shipped model only when named so
+        raise ValueError(f"{name!r} is a shipped model: give yours another name (--name {name}-mine), or "
+                         f"--name {name} to use yours in its place")
     log.info("fitting %s on %s training images", args.pipeline, args.subset or "all")
     start = time.perf_counter()
     # A network shows its epochs itself (a bar on a terminal): no second live line beside it.
@@ -259,7 +265,7 @@ def _compare_flags(p):
     p.add_argument("--folds", type=int, metavar="K", help="CV folds (default 5, 3 with --quick)")
     p.add_argument("--out", default="reports", metavar="DIR",
                    help="write DIR/<timestamp>/, point DIR/full or DIR/quick at it, and DIR/latest at the "
-                        "newest full report (default: reports)")
+                        "newest full report (default: reports, in the current folder)")
     p.add_argument("--n-jobs", type=int, default=None, metavar="J", help="parallel tasks (-1: all cores)")
     p.add_argument("--log", metavar="PATH",
                    help="prediction log whose corrected records score the models (default: the app's log)")

@@ -30,10 +30,11 @@ from __future__ import annotations
 import argparse
 import time
 from functools import partial
+from pathlib import Path
 
 import numpy as np
 
-from workbench.live.gate import GATE_NAME, digit_score, gate_dir, load_gate
+from workbench.live.gate import GATE_FOLDER, GATE_NAME, digit_score, load_gate
 
 REJECT_DIGITS = 0.005  # the share of held-out MNIST digits the threshold may refuse
 REJECT_FRAME_DIGITS = 0.001  # ... and of digits cut out of photos (a page has several)
@@ -242,11 +243,12 @@ def _print(title: str, rows: list[dict]) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    from workbench.store import load_model, save_model
+    from workbench.store import load_model, models_dir, save_model
 
     parser = argparse.ArgumentParser(description="Fit the digit gate, choose its threshold, measure it, save it.")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--models", metavar="DIR", help="models folder (default: the project's)")
+    parser.add_argument("--models", metavar="DIR", help="models folder to read the cnn from and save the gate to "
+                        "(default: your models; --models models in a checkout refreshes the shipped gate)")
     parser.add_argument("--measure", action="store_true",
                         help="only measure the saved gate, beside the cnn model's own confidence")
     args = parser.parse_args(argv)
@@ -267,7 +269,8 @@ def main(argv: list[str] | None = None) -> None:
     threshold, frame_threshold = choose_threshold(score), choose_frame_threshold(score)
     rows = measure(score, threshold)
     _print(f"the digit gate, threshold {threshold:.4f} (in photos {frame_threshold:.4f}):", rows)
-    path = save_model(pipeline, GATE_NAME, directory=gate_dir(args.models), metadata={
+    folder = Path(args.models) if args.models else models_dir()  # saved with the user's models (never the package)
+    path = save_model(pipeline, GATE_NAME, directory=folder / GATE_FOLDER, metadata={
         "pipeline": "digit gate (workbench.gate_training)",
         "description": "The digit gate: a network that tells digits from letters, scribbles and marks, in front of "
                        "every model.",

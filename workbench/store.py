@@ -91,11 +91,34 @@ class ModelFileError(ValueError):
 
 
 def models_dir() -> Path:
-    """Where models live: ``$WORKBENCH_MODELS``, else the project's ``models/`` folder."""
+    """Where the user's models live, and where ``fit``, ``adapt`` and ``import`` save:
+    ``$WORKBENCH_MODELS``, else ``models`` in the platform's user data folder
+    (``~/.local/share/workbench/models`` on Linux, beside the prediction log). Never the current
+    folder, never the installed package."""
     if env := os.environ.get("WORKBENCH_MODELS"):
         return Path(env).expanduser()
-    project = Path(__file__).resolve().parents[1] / "models"
-    return project if project.is_dir() else Path.cwd() / "models"
+    import platformdirs
+
+    return platformdirs.user_data_path("workbench") / "models"
+
+
+def shipped_dir() -> Path:
+    """The models that come with the workbench, read-only: ``workbench/models`` in an installed
+    package (the wheel carries them as package data), the repository's ``models/`` folder in a
+    checkout (where they are made)."""
+    installed = Path(__file__).resolve().parent / "models"
+    return installed if installed.is_dir() else Path(__file__).resolve().parents[1] / "models"
+
+
+def _folders(directory: str | Path | None) -> list[Path]:
+    """Where a model name is looked up, first match first: the folder given, else the user's
+    models and then the shipped ones (a model of yours of the same name is used in its place)."""
+    return [Path(directory)] if directory is not None else [models_dir(), shipped_dir()]
+
+
+def is_shipped(name: str) -> bool:
+    """Whether a model of this name comes with the workbench."""
+    return (shipped_dir() / f"{name}.json").is_file()
 
 
 def library_versions() -> dict[str, str]:
@@ -247,9 +270,10 @@ def _read_metadata(path: Path) -> dict:
 def resolve_model(name_or_path: str | Path, directory: str | Path | None = None) -> tuple[Path, dict]:
     """Find a model: a name in the models folder, or a path to its ``.json`` or ``.skops`` file.
 
-    Returns the model file and its metadata (empty for a bare ``.skops`` with no JSON).
+    A name is looked up in ``directory`` when given, else in the user's models and then the
+    shipped ones (:func:`models_dir`, :func:`shipped_dir`). Returns the model file and its
+    metadata (empty for a bare ``.skops`` with no JSON).
     """
-    directory = Path(directory) if directory is not None else models_dir()
     path = Path(name_or_path).expanduser()
     if path.suffix == ".skops":
         if not path.exists():
@@ -262,14 +286,19 @@ def resolve_model(name_or_path: str | Path, directory: str | Path | None = None)
             if meta["file"] == path.name:
                 return path, meta
         return path, {}
-    if path.suffix == ".json" and not path.exists():
-        raise ModelFileError(f"model metadata file {path} does not exist")
-    meta_path = path if path.suffix == ".json" else directory / f"{check_model_name(str(name_or_path))}.json"
-    if not meta_path.exists():
-        known = ", ".join(sorted(p.stem for p in directory.glob("*.json"))) or "none"
-        raise ModelFileError(f"no model {str(name_or_path)!r} in {directory} (saved models: {known})")
-    meta = _read_metadata(meta_path)
-    return meta_path.parent / meta["file"], meta
+    if path.suffix == ".json":
+        if not path.exists():
+            raise ModelFileError(f"model metadata file {path} does not exist")
+        meta = _read_metadata(path)
+        return path.parent / meta["file"], meta
+    name = check_model_name(str(name_or_path))
+    for folder in _folders(directory):
+        if (folder / f"{name}.json").exists():
+            meta = _read_metadata(folder / f"{name}.json")
+            return folder / meta["file"], meta
+    known = ", ".join(sorted({p.stem for folder in _folders(directory) for p in folder.glob("*.json")})) or "none"
+    where = " or ".join(str(folder) for folder in _folders(directory))
+    raise ModelFileError(f"no model {name!r} in {where} (saved models: {known})")
 
 
 def load_model(name_or_path: str | Path, *, directory: str | Path | None = None):
@@ -376,15 +405,24 @@ def model_types(path: Path | bytes) -> set[tuple[str, str]]:
 def list_models(directory: str | Path | None = None) -> list[dict]:
     """Metadata of every saved model, sorted by name (the JSON file's stem); reads metadata only.
 
-    An entry whose metadata cannot be read or fails :func:`validate_metadata` is
-    ``{"name": stem, "error": why}``; the others are listed and usable as ever.
+    Without ``directory``: the user's models and the shipped ones, each entry's ``"source"``
+    ``"yours"`` or ``"shipped"``; a shipped model that one of yours of the same name stands in
+    for is marked ``"shadowed": True`` (its name loads yours). An entry whose metadata cannot be
+    read or fails :func:`validate_metadata` is ``{"name": stem, "error": why}``; the others are
+    listed and usable as ever.
     """
-    directory = Path(directory) if directory is not None else models_dir()
-    models = []
-    for meta_path in sorted(directory.glob("*.json")):
-        try:
-            models.append(_read_metadata(meta_path))
-        except ModelFileError as exc:
-            models.append({"name": meta_path.stem, "error": str(exc)})
-    return models
+    models, seen = [], set()
+    sources = [(Path(directory), None)] if directory is not None else [(models_dir(), "yours"),
+                                                                       (shipped_dir(), "shipped")]
+    for folder, source in sources:
+        for meta_path in sorted(folder.glob("*.json")):
+            try:
+                entry = _read_metadata(meta_path)
+            except ModelFileError as exc:
+                entry = {"name": meta_path.stem, "error": str(exc)}
+            if source is not None:
+                entry = {**entry, "source": source, **({"shadowed": True} if entry["name"] in seen else {})}
+            seen.add(entry["name"])
+            models.append(entry)
+    return sorted(models, key=lambda m: (m["name"], m.get("source") == "shipped"))
 

@@ -59,10 +59,14 @@ def refused(proba: np.ndarray, gate_refused: np.ndarray, threshold: float) -> np
 
 
 def gate_dir(directory: str | Path | None = None) -> Path:
-    """The gate's folder inside the models folder (default: :func:`workbench.store.models_dir`)."""
-    from workbench.store import models_dir
+    """The folder of the gate in use: the gate folder of ``directory`` when given, else the
+    user's (:func:`workbench.store.models_dir`) when it holds a gate, else the shipped one."""
+    from workbench.store import models_dir, shipped_dir
 
-    return (Path(directory) if directory is not None else models_dir()) / GATE_FOLDER
+    if directory is not None:
+        return Path(directory) / GATE_FOLDER
+    yours = models_dir() / GATE_FOLDER
+    return yours if (yours / f"{GATE_NAME}.json").exists() else shipped_dir() / GATE_FOLDER
 
 
 def load_gate(directory: str | Path | None = None) -> Gate | None:

@@ -30,13 +30,15 @@ def refresh(state: AppState) -> None:
     appears) and load the new ones in the background for "compare all"."""
     from workbench.store import list_models
 
-    state.models = list_models(state.directory)
+    # yours and the shipped ones; a shipped model that one of yours stands in for is left out (its
+    # name loads yours)
+    state.models = [meta for meta in list_models(state.directory) if not meta.get("shadowed")]
     dpg.delete_item(tags.MODEL_TABLE, children_only=True, slot=1)
     for meta in state.models:
         name = meta["name"]
         with dpg.table_row(parent=tags.MODEL_TABLE):
-            with dpg.tooltip(dpg.add_text(name)):  # what the model is, on hover
-                dpg.add_text(meta.get("description", "(no description)"), wrap=400)
+            with dpg.tooltip(dpg.add_text(name if meta.get("source") != "yours" else f"{name} (yours)")):
+                dpg.add_text(meta.get("description", "(no description)"), wrap=400)  # what it is, on hover
             if "error" in meta:  # listed, with why, but not usable
                 dpg.add_text("unreadable")
                 why = meta["error"].partition(f"{name}.json")[2].lstrip(": ") or meta["error"]
