@@ -12,6 +12,7 @@ from PIL import Image
 from workbench.live.canvas import read_canvas
 from workbench.live.frame import find_digits
 from workbench.live.images import ImageError, read_image
+from workbench.live.reading import marks_in_rows
 from workbench.transforms import Deskew, Hog, ImageInput, MnistNormalize
 
 SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
@@ -117,7 +118,10 @@ def test_frame_reader_keeps_its_contract_on_any_frame(spec, logreg_predictor):
     for digit in reading.digits:
         assert 0 <= digit.confidence <= 1 and np.isclose(digit.probabilities.sum(), 1, atol=1e-4)
         assert digit.label is None or (0 <= digit.label <= 9 and digit.confidence >= logreg_predictor.threshold)
-    assert len(reading.text) == sum(not digit.refused for digit in reading.digits)  # one character per digit kept
+    # one character per digit kept, and a "?" per refused mark in a row of digits
+    rows = marks_in_rows(reading.digits)
+    assert len(reading.text) == sum(not digit.refused for digit in reading.digits) + len(rows)
+    assert all(reading.digits[i].refused for i in rows)
     assert all(digit.label is None for digit in reading.digits if digit.refused)
 
 

@@ -432,7 +432,7 @@ def cmd_predict(args) -> int:
 
     predictor = Predictor(args.model)
     prediction_log = _open_log(args.log)
-    results, failed, written = [], bool(unreadable), set()
+    results, failed, written, said = [], bool(unreadable), set(), {}
     for path in args.paths:
         if path in unreadable:
             results.append({"path": path, "error": unreadable[path]})
@@ -444,6 +444,7 @@ def cmd_predict(args) -> int:
             results.append({"path": path, "error": str(exc)})
             continue
         results.append({"path": path, **reading.to_json()})
+        said[len(results) - 1] = reading.summary()  # text mode: what was refused, in words
         if args.explain or args.explain_dir:
             folder = args.explain_dir or "explanations"
             results[-1]["explanation"] = str(_explain(folder, path, reading, predictor, written))
@@ -456,13 +457,13 @@ def cmd_predict(args) -> int:
     if args.json:
         print(_json_list(results))
     else:
-        for result in results:
+        for number, result in enumerate(results):
             if "error" in result:
                 if result["path"] not in unreadable:  # those were said before the model loaded
                     print(f"workbench: error: {result['error']}", file=sys.stderr)
             else:
                 why = f"   (explained in {result['explanation']})" if "explanation" in result else ""
-                print(f"{result['path']}: {result['text'] or '(no digits found)'}{why}")
+                print(f"{result['path']}: {said[number]}{why}")
     return 1 if failed else 0
 
 

@@ -27,17 +27,18 @@ LINE_REACH = 0.8  # a box farther than this many digit heights from a line's cou
 
 @dataclass(frozen=True)
 class Candidate:
-    """A blob that looks like one digit: its box ``(x, y, w, h)`` in frame pixels and its
-    MNIST-format 28x28 image."""
+    """A blob that looks like one digit: its box ``(x, y, w, h)`` in frame pixels, its
+    MNIST-format 28x28 image and the line it is on (0 the top one)."""
 
     box: tuple[int, int, int, int]
     image: np.ndarray
+    line: int = 0
 
 
 
 
-def reading_order(boxes: list[tuple[int, int, int, int]]) -> list[int]:
-    """Indices of ``boxes`` in reading order: left to right, line by line.
+def reading_lines(boxes: list[tuple[int, int, int, int]]) -> list[list[int]]:
+    """Indices of ``boxes`` line by line, top line first, each line left to right.
 
     Lines are chained from left to right: a box joins the line it continues best, its centre
     within ``LINE_REACH`` digit heights of the line's last box or of where the line's slope so far
@@ -59,7 +60,12 @@ def reading_order(boxes: list[tuple[int, int, int, int]]) -> list[int]:
         else:
             best.append(i)
     lines.sort(key=lambda line: np.mean([centres[i][1] for i in line]))
-    return [i for line in lines for i in line]
+    return lines
+
+
+def reading_order(boxes: list[tuple[int, int, int, int]]) -> list[int]:
+    """Indices of ``boxes`` in reading order: left to right, line by line (:func:`reading_lines`)."""
+    return [i for line in reading_lines(boxes) for i in line]
 
 
 
@@ -177,5 +183,5 @@ def find_digits(frame) -> list[Candidate]:
         if len(whole) == len(parts) and (len(whole) > 1 or large.covered_by(whole[0]) >= 0.85):
             continue  # the fine pass has these digits whole (and not as hollow outlines)
         chosen = [f for f in chosen if all(f is not p for p in parts)] + [large]
-    found = [Candidate(f.box, f.image) for f in chosen]
-    return [found[i] for i in reading_order([c.box for c in found])]
+    lines = reading_lines([f.box for f in chosen])
+    return [Candidate(chosen[i].box, chosen[i].image, number) for number, line in enumerate(lines) for i in line]

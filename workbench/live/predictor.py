@@ -154,7 +154,8 @@ class Predictor:
         self.latencies.append(time.perf_counter() - start)
         return proba
 
-    def _read(self, boxes, images, start, *, photo: bool = False, active: ActiveModel | None = None) -> Reading:
+    def _read(self, boxes, images, start, *, photo: bool = False, active: ActiveModel | None = None,
+              lines=None) -> Reading:
         active = active or self.active
         digits = []
         if images:
@@ -170,17 +171,20 @@ class Predictor:
                 gate_refused = gate.refuses(inputs, photo=photo, normalised=normalised)
             classes = active.pipeline.classes_
             unsure = refused(proba, gate_refused, self.threshold)
-            for box, image, p, no, no_label in zip(boxes, images, proba, gate_refused, unsure, strict=True):
+            lines = lines if lines is not None else [0] * len(boxes)
+            for box, image, p, no, no_label, line in zip(boxes, images, proba, gate_refused, unsure, lines,
+                                                          strict=True):
                 best = int(np.argmax(p))
                 label = None if no_label else int(classes[best])
-                digits.append(Digit(tuple(box), label, float(p[best]), p, image, refused=bool(no)))
+                digits.append(Digit(tuple(box), label, float(p[best]), p, image, refused=bool(no), line=line))
         return Reading(digits, active.name, active.sha256, time.perf_counter() - start)
 
     def read_frame(self, frame) -> Reading:
         """Read every digit of a photo or camera frame (see :func:`find_digits`)."""
         start = time.perf_counter()
         found = find_digits(frame)
-        return self._read([c.box for c in found], [c.image for c in found], start, photo=True)
+        return self._read([c.box for c in found], [c.image for c in found], start, photo=True,
+                          lines=[c.line for c in found])
 
     def read_canvas(self, canvas, active: ActiveModel | None = None) -> Reading:
         """Read a drawing of one digit; an empty canvas gives a reading with no digits.
