@@ -6,16 +6,18 @@ fixture that ``live_fixtures.py`` writes.
 
 Every file is read from disk with ``read_image`` and read by ``Predictor.read_frame`` (the path
 ``workbench predict`` and the camera panel take), each kind reported separately:
-- drawings, printed digits, close-ups: the share of images read as exactly their digit
-  (unsure, nothing or an extra digit count as wrong);
-- numbers (photos) and drawn numbers (on a canvas): the share read exactly, and the share of
-  digits right where the count matched;
+- drawings, printed digits, close-ups, optdigits: the share of images read as exactly their
+  digit (unsure, nothing or an extra digit count as wrong);
+- numbers (photos), drawn numbers (on a canvas), rows of optdigits and of MNIST digits
+  (scans): the share read exactly, how many readings are shorter or longer than what was
+  written, and the share of digits right where the count matched;
 - pages: the share of true digits found (a reading whose box holds the digit's centre), of
   found digits read right, and of pages read exactly.
 Drawings are also read by ``read_canvas`` (the draw panel's path) for comparison. Every kind
-made of MNIST test digits is also scored on those digits as MNIST has them (the 28x28
-originals, straight to the model: right and sure, per digit and per file): what a reader that
-lost nothing would reach with this model, the ceiling its figures compare with.
+made of MNIST test digits or optdigits is also scored on those digits as their dataset has
+them (28x28 arrays straight to the model: right and sure, per digit and per file): what a reader
+that lost nothing would reach with this model, the ceiling; the reader's loss is the points per
+digit between that and the digits it reads right in their place.
 Speed: ``read_frame`` on the decoded images after warm-up, p50/p95 in milliseconds per kind.
 """
 
@@ -28,13 +30,15 @@ import time
 from pathlib import Path
 
 import numpy as np
+from sklearn.datasets import load_digits
 
 from workbench.data import load_mnist
 from workbench.live.images import read_image
 from workbench.live.predictor import Predictor
+from workbench.synth import optdigits_as_mnist
 
-SINGLE = ("drawings", "printed", "closeups")
-NUMBERS = ("numbers", "drawn_numbers")
+SINGLE = ("drawings", "printed", "closeups", "optdigits")
+NUMBERS = ("numbers", "drawn_numbers", "optdigit_rows", "rows")
 KINDS = (*SINGLE, *NUMBERS, "pages")
 
 
@@ -49,12 +53,16 @@ def score(kind: str, readings: dict, truth: dict) -> dict:
     items = truth[kind]
     texts = {name: "".join(map(str, item["labels"])) for name, item in items.items()}
     exact = np.mean([readings[name].text == text for name, text in texts.items()])
-    result = {"n": len(items), "exact": float(exact)}
+    result = {"n": len(items), "exact": float(exact), "digits_right": float(exact)}
     if kind in NUMBERS:
         same_length = [n for n, t in texts.items() if len(readings[n].text) == len(t)]
         right = sum(a == b for n in same_length for a, b in zip(readings[n].text, texts[n], strict=True))
         result["digits_right_where_count_matched"] = right / max(1, sum(len(texts[n]) for n in same_length))
         result["count_matched"] = len(same_length) / len(items)
+        # every written digit: right in its place, a reading of another length rights none
+        result["digits_right"] = right / sum(len(t) for t in texts.values())
+        result["shorter"] = sum(len(readings[n].text) < len(t) for n, t in texts.items())
+        result["longer"] = sum(len(readings[n].text) > len(t) for n, t in texts.items())
     if kind == "pages":
         n_true = found = read_right = 0
         for name, item in items.items():
@@ -63,21 +71,25 @@ def score(kind: str, readings: dict, truth: dict) -> dict:
                 n_true += 1
                 found += bool(match)
                 read_right += bool(match) and match[0].label == label
-        result.update(digits=n_true, digits_found=found / n_true, found_digits_right=read_right / max(found, 1))
+        result.update(digits=n_true, digits_found=found / n_true, found_digits_right=read_right / max(found, 1),
+                      digits_right=read_right / n_true)
     return result
 
 
-def originals(kind: str, truth: dict, predictor: Predictor, X: np.ndarray, y: np.ndarray) -> dict | None:
-    """The model on the kind's MNIST test digits (``X``, ``y``: the test split) as MNIST has
-    them: the share read right and sure (at the Predictor's threshold), per digit and per file;
-    None for a kind of fonts."""
-    items = [item for item in truth[kind].values() if "indices" in item]
-    if not items:
+def originals(kind: str, truth: dict, predictor: Predictor, sources: dict) -> dict | None:
+    """The model on the kind's digits as their dataset has them (MNIST test digits as 28x28
+    originals, ``indices``; optdigits through :func:`optdigits_as_mnist`, ``optdigits``): the
+    share read right and sure (at the Predictor's threshold), per digit and per file; None for a
+    kind of fonts. ``sources``: ``{key: (X, y)}``."""
+    key = next((k for k in sources if any(k in item for item in truth[kind].values())), None)
+    if key is None:
         return None
-    indices = np.concatenate([item["indices"] for item in items])
+    X, y = sources[key]
+    items = list(truth[kind].values())
+    indices = np.concatenate([item[key] for item in items])
     proba = predictor.predict_proba(X[indices])
     sure_right = (proba.argmax(axis=1) == y[indices]) & (proba.max(axis=1) >= predictor.threshold)
-    ends = np.cumsum([len(item["indices"]) for item in items])
+    ends = np.cumsum([len(item[key]) for item in items])
     per_file = [part.all() for part in np.split(sure_right, ends[:-1])]
     return {"digits": float(sure_right.mean()), "files": float(np.mean(per_file))}
 
@@ -93,7 +105,9 @@ def main() -> None:
     args = parser.parse_args()
     truth = json.loads((args.fixtures / "truth.json").read_text())
     predictor = Predictor(args.model)
-    mnist_test = load_mnist("test")  # the digits the fixtures were made of
+    optdigits = load_digits()
+    sources = {"indices": load_mnist("test"),  # the digits the fixtures were made of
+               "optdigits": (optdigits_as_mnist(optdigits.images), optdigits.target)}
     print(f"model {args.model}, {os.cpu_count()} CPUs; read as `workbench predict` reads (read_image + read_frame)")
     figures = {}
     for kind in args.kinds:
@@ -121,18 +135,22 @@ def main() -> None:
         figures[kind].update(p50_ms=float(p50), p95_ms=float(p95))
         extra = ""
         if kind in NUMBERS:
-            extra = (f", count right {figures[kind]['count_matched']:.2%}, digits right where the count matched "
+            extra = (f", count right {figures[kind]['count_matched']:.2%} ({figures[kind]['shorter']} shorter, "
+                     f"{figures[kind]['longer']} longer), digits right where the count matched "
                      f"{figures[kind]['digits_right_where_count_matched']:.2%}")
         if kind == "pages":
             extra = (f", digits found {figures[kind]['digits_found']:.2%} of {figures[kind]['digits']}, found digits "
                      f"right {figures[kind]['found_digits_right']:.2%}")
         print(f"{kind:<13} {figures[kind]['n']:>5} images: read exactly {figures[kind]['exact']:.2%}{extra}; "
               f"p50 {p50:.1f} ms, p95 {p95:.1f} ms")
-        ceiling = originals(kind, truth, predictor, *mnist_test)
+        ceiling = originals(kind, truth, predictor, sources)
         if ceiling:
             figures[kind]["originals_right_and_sure"] = ceiling
-            print(f"{'':<13} its MNIST digits as 28x28 originals, straight to the model: right and sure "
-                  f"{ceiling['digits']:.2%} of digits, every digit of a file {ceiling['files']:.2%}")
+            figures[kind]["loss_points"] = 100 * (ceiling["digits"] - figures[kind]["digits_right"])
+            print(f"{'':<13} its digits as 28x28 originals, straight to the model: right and sure "
+                  f"{ceiling['digits']:.2%} of digits, every digit of a file {ceiling['files']:.2%}; read right "
+                  f"through the reader {figures[kind]['digits_right']:.2%}: lost {figures[kind]['loss_points']:+.2f} "
+                  "points per digit")
         if kind == "drawings":
             canvas = np.mean([predictor.read_canvas(image).text == str(truth[kind][name]["labels"][0])
                               for name, image in images.items()])

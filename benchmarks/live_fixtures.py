@@ -19,7 +19,14 @@
   (:func:`workbench.synth.large_number`);
 - ``drawn_numbers/NNNN.png``: 2-4 test digits drawn in one line on a 280x560 canvas, one brush
   for the number (:func:`workbench.synth.drawn_number`): a drawing that holds a number;
-- ``truth.json``: each file's digits (labels in reading order, boxes) and MNIST test indices;
+- ``optdigits/NNNN.png``: each of the 1,797 digits of UCI optdigits (``sklearn.datasets.load_digits``:
+  43 writers who are not MNIST's, 8x8) as a scanned file, 48-192 pixels high, either polarity
+  (:func:`workbench.synth.scanned_digit`);
+- ``optdigit_rows/NNNN.png``, ``rows/NNNN.png``: five optdigits, or five MNIST test digits,
+  written in a row with gaps from touching to a digit's width apart, scanned
+  (:func:`workbench.synth.scanned_row`);
+- ``truth.json``: each file's digits (labels in reading order, boxes) and MNIST test indices
+  (``indices``) or optdigits indices (``optdigits``);
 - ``sample.png``: a montage of the first drawings and pages (shown in the README).
 
 Seeded: the same command writes the same files. The README's figures are seed 0's; another seed
@@ -38,7 +45,19 @@ import numpy as np
 
 from workbench.data import load_mnist
 from workbench.printed import font_halves
-from workbench.synth import closeup, drawn_number, large_number, printed, redraw, render_page
+from workbench.synth import (
+    closeup,
+    drawn_number,
+    large_number,
+    optdigits_as_mnist,
+    printed,
+    redraw,
+    render_page,
+    scanned_digit,
+    scanned_row,
+)
+
+NEW_KINDS = ("optdigits", "optdigit_rows", "rows")
 
 
 def make(out: Path, n_drawings: int, n_pages: int, n_others: int = 300, seed: int = 0) -> dict:
@@ -82,6 +101,29 @@ def make(out: Path, n_drawings: int, n_pages: int, n_others: int = 300, seed: in
         name = f"drawn_numbers/{k:04d}.png"
         cv2.imwrite(str(out / name), drawn_number(X[idx], rng))
         truth["drawn_numbers"][name] = {"labels": [int(v) for v in y[idx]], "indices": [int(i) for i in idx]}
+    # Real handwriting from other writers, and rows of digits, after every kind above (whose
+    # draws stay as they were): optdigits, 1,797 digits of 43 writers who are not MNIST's.
+    from sklearn.datasets import load_digits
+
+    optdigits = load_digits()
+    digits28, labels = optdigits_as_mnist(optdigits.images), optdigits.target
+    for kind in NEW_KINDS:
+        (out / kind).mkdir(parents=True, exist_ok=True)
+        truth[kind] = {}
+    for k, i in enumerate(rng.permutation(len(labels))):
+        name = f"optdigits/{k:04d}.png"
+        cv2.imwrite(str(out / name), scanned_digit(digits28[i], rng))
+        truth["optdigits"][name] = {"labels": [int(labels[i])], "optdigits": [int(i)]}
+    for k in range(n_others):
+        idx = rng.choice(len(labels), 5, replace=False)
+        name = f"optdigit_rows/{k:04d}.png"
+        cv2.imwrite(str(out / name), scanned_row(digits28[idx], rng))
+        truth["optdigit_rows"][name] = {"labels": [int(v) for v in labels[idx]], "optdigits": [int(i) for i in idx]}
+    for k in range(n_others):
+        idx = rng.choice(len(X), 5, replace=False)
+        name = f"rows/{k:04d}.png"
+        cv2.imwrite(str(out / name), scanned_row(X[idx], rng))
+        truth["rows"][name] = {"labels": [int(v) for v in y[idx]], "indices": [int(i) for i in idx]}
     (out / "truth.json").write_text(json.dumps(truth, indent=1))
     return truth
 
@@ -111,7 +153,8 @@ def main() -> None:
     montage(args.out, args.out / "sample.png")
     n_digits = sum(len(p["labels"]) for p in truth["pages"].values())
     print(f"wrote {args.drawings} drawings, {args.pages} pages ({n_digits} digits), {args.others} printed digits, "
-          f"close-ups, numbers and drawn numbers each to {args.out}")
+          f"close-ups, numbers, drawn numbers, optdigit rows and rows each, and {len(truth['optdigits'])} optdigits "
+          f"to {args.out}")
 
 
 if __name__ == "__main__":

@@ -157,9 +157,8 @@ def test_demo_camera_is_read_in_the_camera_panel(app_factory):
     assert "demo: running" in probe["camera_status"] and "frames/s" in probe["camera_status"]
     probe = app.wait_for(lambda p: p["camera_text"] == "".join(map(str, p["camera_truth"])), timeout=30,
                          what="the demo page read exactly")
-    assert probe["log_records"] >= len(probe["camera_truth"])
-    records = app.log_records()
-    assert {r[0] for r in records} == {"camera"} and {r[1] for r in records} == {"cnn"}
+    # the demo's page is not the user's handwriting: nothing of it goes into the log adapt learns from
+    assert "not logged" in probe["camera_status"] and probe["log_records"] == 0 and app.log_records() == []
     app.screenshot("app-demo-camera")
     assert app.quit() == 0
 

@@ -2,6 +2,7 @@ import json
 import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -161,3 +162,13 @@ def test_every_command_has_help_with_an_example_that_parses(command, capsys):
     assert exit_.value.code == 0 and f"example:\n  {example}" in out
     args = build_parser().parse_args(shlex.split(example)[1:])
     assert args.command == command
+
+
+def test_predict_says_where_it_logs_and_no_log_logs_nothing(tmp_path, capsys):
+    digit = Path(__file__).resolve().parents[1] / "docs" / "examples" / "drawing.png"
+    log = tmp_path / "log.sqlite"
+    assert main(["predict", "--model", "logreg", "--no-log", "--log", str(log), str(digit)]) == 0
+    captured = capsys.readouterr()
+    assert captured.out.strip().endswith(": 7") and "logged to" not in captured.err and not log.exists()
+    assert main(["predict", "--model", "logreg", "--log", str(log), str(digit)]) == 0
+    assert f"(logged to {log}: workbench log to see or correct them" in capsys.readouterr().err and log.exists()

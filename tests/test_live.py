@@ -581,6 +581,15 @@ def test_predictor_is_safe_across_threads_during_swaps(cnn, logreg, mnist_test):
 # --- prediction log --------------------------------------------------------------------------
 
 
+def test_a_confirmation_is_told_from_a_correction(tmp_path):
+    log = PredictionLog(tmp_path / "log.sqlite")
+    image = np.zeros((28, 28), np.uint8)
+    ids = [log.add("draw", "m", "0" * 64, label, 0.9, np.full(10, 0.1), 1.0, image) for label in (7, 3, None)]
+    log.correct_many({ids[0]: 7, ids[1]: 5, ids[2]: 4})  # the model was right, wrong, unsure
+    assert log.count_corrections() == 3 and log.count_confirmations() == 1
+    log.close()
+
+
 def test_log_records_corrects_exports_and_serves_as_dataset(tmp_path, predictor, mnist_test):
     X, y = mnist_test
     log = PredictionLog(tmp_path / "sub" / "log.sqlite")

@@ -399,6 +399,7 @@ def _predict_flags(p):
     p.add_argument("--model", default="cnn", help="saved model name or path (default: cnn)")
     p.add_argument("--json", action="store_true", help="print a JSON list, one object per path")
     _log_flag(p)
+    p.add_argument("--no-log", action="store_true", help="do not write the readings into the prediction log")
     p.add_argument("--explain", action="store_true",
                    help="also write a PNG per input: what the model saw, the strokes its answer rests on "
                         "(occlusion saliency) and its top three classes")
@@ -431,7 +432,7 @@ def cmd_predict(args) -> int:
     from workbench.live.predictor import Predictor
 
     predictor = Predictor(args.model)
-    prediction_log = _open_log(args.log)
+    prediction_log = None if args.no_log else _open_log(args.log)
     results, failed, written, said = [], bool(unreadable), set(), {}
     for path in args.paths:
         if path in unreadable:
@@ -464,6 +465,9 @@ def cmd_predict(args) -> int:
             else:
                 why = f"   (explained in {result['explanation']})" if "explanation" in result else ""
                 print(f"{result['path']}: {said[number]}{why}")
+        if prediction_log is not None and said:  # where the readings went, once (ids: workbench log)
+            print(f"(logged to {prediction_log.path}: workbench log to see or correct them; --no-log not to log)",
+                  file=sys.stderr)
     return 1 if failed else 0
 
 

@@ -348,9 +348,16 @@ class PredictionLog:
         return X, np.array([r[1] for r in rows], dtype=np.int64)
 
     def count_corrections(self) -> int:
-        """How many records :meth:`corrections` would return, without reading their images."""
+        """How many records :meth:`corrections` would return, without reading their images: the
+        labels the user gave, corrections and confirmations alike (see :meth:`count_confirmations`)."""
         with self._lock:
             return self._select(f"SELECT COUNT(*) FROM predictions {self._CORRECTED}")[0][0]
+
+    def count_confirmations(self) -> int:
+        """Of those, how many confirm the model's own answer (the label given is the label read)."""
+        with self._lock:
+            return self._select(f"SELECT COUNT(*) FROM predictions {self._CORRECTED} "
+                                "AND corrected_label IS label")[0][0]
 
     def __len__(self) -> int:
         with self._lock:

@@ -10,7 +10,7 @@ import numpy as np
 from workbench.app import tags
 from workbench.app.state import CAMERA_SIZE, AppState
 from workbench.live.camera import CameraLoop, annotate
-from workbench.live.sources import SourceError, open_source
+from workbench.live.sources import DemoSource, SourceError, open_source
 
 
 def add_textures() -> None:
@@ -51,7 +51,9 @@ def start_waiting(state: AppState) -> None:
     """Start reading the source opened while the model was loading, once it is ready."""
     if state.camera_waiting is not None and state.predictor is not None:
         source, state.camera_waiting = state.camera_waiting, None
-        state.camera = CameraLoop(source, state.predictor, state.log).start()
+        # The demo's page is not the user's handwriting: it stays out of the log adapt learns from.
+        log = None if isinstance(source, DemoSource) else state.log
+        state.camera = CameraLoop(source, state.predictor, log).start()
 
 
 def toggle_pause(state: AppState) -> None:
@@ -106,6 +108,8 @@ def update(state: AppState) -> None:
     latest = state.camera.latest()
     reading = latest.reading
     status = f"{state.camera.source.name}: {latest.status}, {latest.fps:.0f} frames/s"
+    if state.camera.log is None:
+        status += ", not logged"
     if reading is not None:
         status += f", model {reading.model}"
     dpg.set_value(tags.CAMERA_STATUS, status)

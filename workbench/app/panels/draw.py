@@ -66,9 +66,11 @@ def teach(state: AppState, digit: int) -> None:
     else:
         try:
             state.log.correct(state.draw_record, digit)
-            count = state.log.count_corrections()
-            message = (f"record {state.draw_record} is a {digit}: {count} corrections in the log "
-                       "(Log tab: adapt the model to them)")
+            given, confirmed = state.log.count_corrections(), state.log.count_confirmations()
+            said = "confirmed" if state.draw_reading and state.draw_reading.text == str(digit) else "corrected"
+            message = (f"record {state.draw_record} {said} as a {digit}: {given - confirmed} "
+                       f"correction{'s' * (given - confirmed != 1)} and {confirmed} confirmation"
+                       f"{'s' * (confirmed != 1)} in the log (Log tab: adapt the model to them)")
         except (KeyError, ValueError, LogError) as exc:  # no such record; a damaged log
             message = str(exc.args[0] if exc.args else exc)
     dpg.set_value(tags.TEACH_STATUS, message)
