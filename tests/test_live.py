@@ -851,3 +851,18 @@ def test_the_model_catalogue_loads_in_the_background_and_says_what_failed(tmp_pa
     assert models["logreg"].name == "logreg" and 0 < latency["logreg"] < 1000
     assert isinstance(models["broken"], str) and "does not exist" in models["broken"]
     assert catalogue.get("nosuch") is None
+
+
+def test_a_log_of_an_earlier_workbench_gains_the_origin_column_and_keeps_its_records(tmp_path):
+    from workbench.live.log import COLUMNS
+
+    path = tmp_path / "old.sqlite"
+    old_columns = ", ".join(f"{c} BLOB" for c in COLUMNS[1:-1])  # the columns before `origin`
+    with sqlite3.connect(path) as db:
+        db.execute(f"CREATE TABLE predictions (id INTEGER PRIMARY KEY AUTOINCREMENT, {old_columns})")
+        db.execute("INSERT INTO predictions (time, source, model, model_sha256, label, confidence, probabilities,"
+                   " latency_ms, image) VALUES (1, 'file', 'cnn', 'ab', 7, 0.9, '[]', 1.0, zeroblob(784))")
+    with PredictionLog(path) as log:
+        log.add("file", "cnn", "ab", 3, 0.9, np.full(10, 0.1), 1.0, np.zeros((28, 28), np.uint8), origin="/a/b.png")
+        table = log.frame()
+    assert list(table["label"]) == [3, 7] and list(table["origin"].fillna("-")) == ["/a/b.png", "-"]

@@ -451,7 +451,7 @@ def cmd_predict(args) -> int:
             results[-1]["explanation"] = str(_explain(folder, path, reading, predictor, written))
         if prediction_log is not None:
             try:
-                prediction_log.add_reading(reading, "file")
+                prediction_log.add_reading(reading, "file", origin=str(Path(path).resolve()))
             except LogError as exc:
                 print(f"workbench: warning: {_one_line(exc)}; predictions are no longer logged", file=sys.stderr)
                 prediction_log = None
@@ -503,7 +503,8 @@ def cmd_log(args) -> int:
         print(f"no predictions logged in {prediction_log.path}")
         return 0
     table["time"] = table["time"].dt.tz_convert(None).dt.strftime("%Y-%m-%d %H:%M:%S")  # NaT stays missing: "-"
-    columns = ["id", "time", "source", "model", "label", "confidence", "corrected_label", "latency_ms"]
+    table["origin"] = table["origin"].map(lambda o: o if not isinstance(o, str) or len(o) <= 40 else "..." + o[-37:])
+    columns = ["id", "time", "source", "origin", "model", "label", "confidence", "corrected_label", "latency_ms"]
     table = table[columns].astype(object).where(table[columns].notna(), "-")
     print(table.to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     return 0

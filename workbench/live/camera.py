@@ -186,7 +186,7 @@ class CameraLoop:
             if digit.label is not None and self._logged.get(key) != digit.label:
                 try:
                     self.log.add("camera", reading.model, reading.model_sha256, digit.label, digit.confidence,
-                                 digit.probabilities, 1000 * reading.seconds, digit.image)
+                                 digit.probabilities, 1000 * reading.seconds, digit.image, origin=self.source.name)
                 except LogError as exc:  # a full disk, a log made read-only: keep reading, say why
                     self.log, self.log_error = None, str(exc)
                     return

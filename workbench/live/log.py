@@ -37,13 +37,14 @@ CREATE TABLE IF NOT EXISTS predictions (
     probabilities TEXT NOT NULL,     -- JSON list, one per class
     latency_ms REAL NOT NULL,
     image BLOB NOT NULL,             -- 28x28 uint8, row-major: what the model saw
-    corrected_label INTEGER          -- set by the user when the model was wrong
+    corrected_label INTEGER,         -- set by the user (a correction, or a confirmation of the label)
+    origin TEXT                      -- the file read, or the camera source; NULL for a drawing
 )
 """
 
 
 COLUMNS = ["id", "time", "source", "model", "model_sha256", "label", "confidence", "probabilities",
-           "latency_ms", "image", "corrected_label"]
+           "latency_ms", "image", "corrected_label", "origin"]
 LABELS = range(10)
 _EXPORT_CHUNK = 5000  # records per chunk of an export: memory stays bounded for any log size
 
@@ -110,6 +111,9 @@ class PredictionLog:
             self._db = sqlite3.connect(self.path, check_same_thread=False, timeout=30, isolation_level=None)
             self._set_up(deadline=time.monotonic() + 30)
             columns = [row[1] for row in self._db.execute("PRAGMA table_info(predictions)")]
+            if columns == COLUMNS[:-1]:  # a log of a workbench before `origin`: add the column
+                self._db.execute("ALTER TABLE predictions ADD COLUMN origin TEXT")
+                columns = COLUMNS
             # Damage SQLite finds only when it reads the damaged page: a log that fails its
             # check is never written into (a write could spread the damage or be lost).
             check = self._db.execute("PRAGMA quick_check").fetchall() if columns == COLUMNS else [("ok",)]
@@ -158,8 +162,10 @@ class PredictionLog:
         image: np.ndarray,
         *,
         at: float | None = None,
+        origin: str | None = None,
     ) -> int:
-        """Append one prediction and commit it; returns its id."""
+        """Append one prediction and commit it; returns its id. ``origin``: the file read or the
+        camera source, shown by ``workbench log``."""
         if source not in SOURCES:
             raise ValueError(f"source must be one of {', '.join(SOURCES)}; got {source!r}")
         image = np.asarray(image)
@@ -169,13 +175,13 @@ class PredictionLog:
             time.time() if at is None else at, source, model, model_sha256,
             None if label is None else int(label), float(confidence),
             json.dumps([round(float(p), 6) for p in np.asarray(probabilities).ravel()]),
-            float(latency_ms), image.tobytes(),
+            float(latency_ms), image.tobytes(), origin,
         )
         with self._lock:
             try:
                 cursor = self._db.execute(
                     "INSERT INTO predictions (time, source, model, model_sha256, label, confidence,"
-                    " probabilities, latency_ms, image) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                    " probabilities, latency_ms, image, origin) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                     row,
                 )
             except sqlite3.Error as exc:
@@ -184,12 +190,12 @@ class PredictionLog:
                 raise LogError(f"cannot write to the prediction log {self.path}: {exc}") from exc
         return int(cursor.lastrowid)
 
-    def add_reading(self, reading, source: str) -> list[int]:
+    def add_reading(self, reading, source: str, origin: str | None = None) -> list[int]:
         """Log every digit of a :class:`~workbench.live.reading.Reading`; returns their ids."""
         latency_ms = 1000 * reading.seconds
         return [
             self.add(source, reading.model, reading.model_sha256, d.label, d.confidence, d.probabilities,
-                     latency_ms, d.image)
+                     latency_ms, d.image, origin=origin)
             for d in reading.digits
         ]
 
@@ -319,7 +325,7 @@ class PredictionLog:
             ("id", pa.int64()), ("time", pa.timestamp("ns", tz="UTC")), ("source", pa.string()),
             ("model", pa.string()), ("model_sha256", pa.string()), ("label", pa.int64()),
             ("confidence", pa.float64()), ("probabilities", pa.list_(pa.float64())), ("latency_ms", pa.float64()),
-            ("image", pa.binary()), ("corrected_label", pa.int64()),
+            ("image", pa.binary()), ("corrected_label", pa.int64()), ("origin", pa.string()),
         ])
         writer = None
         try:
