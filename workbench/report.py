@@ -115,10 +115,39 @@ def _verdict(p: float) -> str:
     return "unlikely to be chance" if p < 0.05 else "could be chance"
 
 
-def summary(c: Comparison, board: pd.DataFrame, pairs: pd.DataFrame) -> list[str]:
-    """Short sentences (Markdown) saying who is best on what, by how much, and how sure."""
+# What makes a model dearer to use than the next one: fit time, file size, single-image latency;
+# "dearer" means by more than this factor.
+DEARER = 1.2
+
+
+def recommendation(board: pd.DataFrame, pairs: pd.DataFrame) -> str:
+    """Which model to use, in one sentence (Markdown): the most accurate, unless its lead over
+    the next could be chance (McNemar p >= 0.05) while it costs more to fit, store or run; then
+    the next, with what the lead would cost."""
     best = board.iloc[0]
-    lines = []
+    if len(board) < 2:
+        return f"**Use {best.pipeline}**: the only model compared."
+    second = board.iloc[1]
+    row = pairs[(pairs.a == best.pipeline) & (pairs.b == second.pipeline)].iloc[0]
+    costs = [(what, a, b, unit, digits) for what, a, b, unit, digits in (
+        ("fit time", best.fit_seconds, second.fit_seconds, "s", 0), ("size", best.size_mb, second.size_mb, "MB", 2),
+        ("latency", best.latency_p50_ms, second.latency_p50_ms, "ms", 2)) if a > DEARER * b]
+    said = ", ".join(f"{a / b:.1f}x the {what} ({a:,.{digits}f} against {b:,.{digits}f} {unit})"
+                     for what, a, b, unit, digits in costs)
+    lead = f"{100 * row.test_difference:.2f} points"
+    if row.mcnemar_p >= 0.05 and costs:
+        return (f"**Use {second.pipeline}**: {best.pipeline}'s lead of {lead} on the test images could be chance "
+                f"(McNemar {_p(row.mcnemar_p)}) and costs {said}; take {best.pipeline} if those points matter more.")
+    cost = f", at {said}" if costs else ""
+    return (f"**Use {best.pipeline}**: {lead} ahead of {second.pipeline} on the test images "
+            f"(McNemar {_p(row.mcnemar_p)}: {_verdict(row.mcnemar_p)}){cost}.")
+
+
+def summary(c: Comparison, board: pd.DataFrame, pairs: pd.DataFrame) -> list[str]:
+    """Short sentences (Markdown) saying which model to use, who is best on what, by how much,
+    and how sure."""
+    best = board.iloc[0]
+    lines = [recommendation(board, pairs)]
     if len(board) > 1:
         second = board.iloc[1]
         row = pairs[(pairs.a == best.pipeline) & (pairs.b == second.pipeline)].iloc[0]
@@ -162,10 +191,12 @@ def summary(c: Comparison, board: pd.DataFrame, pairs: pd.DataFrame) -> list[str
 # ---------------------------------------------------------------- figures
 
 def _colors(order):
+    """A colour per pipeline, none shared: tab20's strong shades first, then its light ones (twelve
+    pipelines on tab10 gave two pairs the same colour)."""
     import matplotlib
 
-    cmap = matplotlib.colormaps["tab10"]
-    return {name: cmap(i % 10) for i, name in enumerate(order)}
+    cmap = matplotlib.colormaps["tab20"]
+    return {name: cmap((2 * i) % 20 + (i // 10) % 2) for i, name in enumerate(order)}
 
 
 def _fig_tradeoff(board, colors):
@@ -220,7 +251,7 @@ def _fig_confusion(c, order):
     for ax, name in zip(axes, order, strict=False):
         ConfusionMatrixDisplay.from_predictions(
             c.y_test, c.final[name]["pred"], ax=ax, colorbar=False, cmap="Blues",
-            im_kw={"norm": LogNorm(vmin=1)}, text_kw={"fontsize": 5.5})
+            im_kw={"norm": LogNorm(vmin=1)}, text_kw={"fontsize": 7})
         ax.set_title(name, fontsize=9)
         ax.tick_params(labelsize=7)
         ax.xaxis.label.set_size(7)
@@ -374,9 +405,9 @@ def _save(fig, folder: Path, name: str) -> str:
     import matplotlib.pyplot as plt
 
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=110)
+    fig.savefig(buffer, format="png", dpi=110, bbox_inches="tight")  # long pipeline names are not clipped
     (folder / f"{name}.png").write_bytes(buffer.getvalue())
-    fig.savefig(folder / f"{name}.svg")
+    fig.savefig(folder / f"{name}.svg", bbox_inches="tight")
     plt.close(fig)
     return base64.b64encode(buffer.getvalue()).decode()
 
@@ -487,7 +518,7 @@ def write_report(c: Comparison, out: str | Path = "reports") -> Path:
         "c": c, "env": env, "summary": words, "summary_html": [_bold(line) for line in words],
         "figures": figures, "order": order,
         "n_test": len(c.y_test), "n_cv": int(c.cv.n_train.iloc[0] + c.cv.n_test.iloc[0]),
-        "n_train": int(c.learning.n_train.max()),
+        "n_train": int(c.learning.n_train.max()), "n_pairs": len(fmt_pairs),
         "tables": {
             "leaderboard": fmt_board.to_html(index=False, table_id="leaderboard", border=0),
             "pairs": fmt_pairs.to_html(index=False, table_id="pairwise", border=0),
