@@ -72,6 +72,24 @@ def _write_probe(path: Path, state, rendered: int) -> None:
     tmp.replace(path)
 
 
+ANSWER_FONT_SIZE = 26  # pixels: the draw panel's answer and the camera's number (labels: 13)
+
+
+def _answer_font():
+    """DejaVu Sans Bold at :data:`ANSWER_FONT_SIZE` (the copy matplotlib ships, found without
+    importing it), registered with DearPyGui; None when it is not there (the default font then)."""
+    import importlib.util
+
+    import dearpygui.dearpygui as dpg
+
+    spec = importlib.util.find_spec("matplotlib")
+    path = Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf" / "DejaVuSans-Bold.ttf" if spec else None
+    if path is None or not path.is_file():
+        return None
+    with dpg.font_registry():
+        return dpg.add_font(str(path), ANSWER_FONT_SIZE)
+
+
 def run(model: str = "cnn", camera: str | None = "demo", log_path: str | None = None,
         *, frames: int | None = None, screenshot: str | None = None) -> int:
     """Open the app and run until its window is closed (or for ``frames`` frames once the model
@@ -116,6 +134,10 @@ def run(model: str = "cnn", camera: str | None = "demo", log_path: str | None = 
                 with dpg.child_window(width=-1, height=-1, border=False):
                     with dpg.collapsing_header(label="Camera", default_open=True):
                         camera_panel.build(state, camera)
+        answer_font = _answer_font()
+        if answer_font is not None:  # the answers read at a glance, larger than the labels around them
+            dpg.bind_item_font(tags.DRAW_RESULT, answer_font)
+            dpg.bind_item_font(tags.CAMERA_READING, answer_font)
         dpg.create_viewport(title=tags.VIEWPORT_TITLE, width=1280, height=800, x_pos=0, y_pos=0)
         dpg.setup_dearpygui()
         dpg.show_viewport()

@@ -30,7 +30,7 @@ def build(state: AppState) -> None:
                                    max_value=60, width=120, callback=lambda _, value: setattr(state, "brush", value))
         with dpg.group():
             dpg.add_text("", tag=tags.DRAW_RESULT)
-            dpg.add_text("", tag=tags.TOP_CLASSES)
+            dpg.add_text("\n", tag=tags.TOP_CLASSES)
             with dpg.group(horizontal=True):
                 with dpg.group():
                     dpg.add_text("what the model sees:")
@@ -153,8 +153,9 @@ def _read(state: AppState, *, log: bool) -> None:
     """Read the canvas with the active model; show the result; log it when a stroke ends."""
     if state.predictor is None:  # the model is still loading: the drawing is read when it is ready
         state.draw_reading = None
-        waiting = "   (your drawing is read as soon as it is ready)" if state.strokes else ""
-        dpg.set_value(tags.DRAW_RESULT, state.loading_message() + waiting)
+        waiting = "your drawing is read as soon as it is ready" if state.strokes else ""
+        dpg.set_value(tags.DRAW_RESULT, "loading..." if not state.start_error else "no model")
+        dpg.set_value(tags.TOP_CLASSES, f"{state.loading_message()}\n{waiting}")
         return
     reading = state.predictor.read_canvas(state.canvas_image())
     state.draw_reading = reading
@@ -168,14 +169,16 @@ def _read(state: AppState, *, log: bool) -> None:
             if 0 <= int(cls) <= 9:
                 probabilities[int(cls)] = p
         best = classes[int(np.argmax(digit.probabilities))]
-        sure = (f"not a digit   (the model would say {best})" if digit.refused
-                else f"{digit.label}   ({digit.confidence:.1%})" if digit.label is not None
-                else f"unsure   (best {best} at {digit.confidence:.0%})")
-        dpg.set_value(tags.DRAW_RESULT, f"{sure}   model {reading.model}, {1000 * reading.seconds:.1f} ms")
+        # the answer large, on its own line (the panel is narrow); the rest small beneath it
+        answer, aside = (("not a digit", f"the model would say {best}") if digit.refused
+                         else (f"{digit.label}   {digit.confidence:.1%}", "") if digit.label is not None
+                         else ("unsure", f"best {best} at {digit.confidence:.0%}"))
+        dpg.set_value(tags.DRAW_RESULT, answer)
         from workbench.explain import top_classes
 
-        dpg.set_value(tags.TOP_CLASSES, "top three: " + ",  ".join(
-            f"{label} {p:.1%}" for label, p in top_classes(digit.probabilities, classes)))
+        top = ",  ".join(f"{label} {p:.1%}" for label, p in top_classes(digit.probabilities, classes))
+        dpg.set_value(tags.TOP_CLASSES, (f"{aside};  " if aside else "") +
+                      f"model {reading.model}, {1000 * reading.seconds:.1f} ms\ntop three: {top}")
         if log and state.log is not None:
             try:
                 state.draw_record = state.log.add_reading(reading, "draw")[0]
@@ -185,7 +188,7 @@ def _read(state: AppState, *, log: bool) -> None:
             _show_saliency(state)
     else:
         dpg.set_value(tags.DRAW_RESULT, "nothing drawn")
-        dpg.set_value(tags.TOP_CLASSES, "")
+        dpg.set_value(tags.TOP_CLASSES, "\n")  # two lines always: the buttons below never move
         state.draw_record = None
         _show_saliency(state)
     dpg.set_value(tags.PREVIEW_TEXTURE, cv2.cvtColor(preview, cv2.COLOR_GRAY2RGBA).ravel())

@@ -49,7 +49,8 @@ def refresh(state: AppState) -> None:
             accuracy = meta.get("test", {}).get("accuracy")
             dpg.add_text(f"{accuracy:.2%}" if accuracy is not None else "-")
             dpg.add_text("measuring...", tag=f"model_latency_{name}")
-            dpg.add_text(f"{meta.get('file_bytes', 0) / 1e6:.1f} MB")
+            size = meta.get("file_bytes", 0) / 1e6
+            dpg.add_text(f"{size:.1f} MB" if size >= 1 else f"{size:.2f} MB")  # logreg: 0.05, not 0.0
             # DearPyGui passes (sender, app_data, user_data): the name travels as user_data.
             dpg.add_button(label="use", tag=tags.MODEL_USE_PREFIX + name, user_data=name,
                            callback=lambda sender, app_data, name: use(state, name))
