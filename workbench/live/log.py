@@ -78,7 +78,7 @@ def _damaged(path: Path, problem) -> LogError:
                     "file), or move it aside to start a fresh log")
 
 
-def _is_damage(exc: sqlite3.Error) -> bool:
+def _is_damage(exc: Exception) -> bool:
     return isinstance(exc, sqlite3.DatabaseError) and any(
         words in str(exc) for words in ("malformed", "not a database", "corrupt"))
 
@@ -120,9 +120,7 @@ class PredictionLog:
         except (OSError, sqlite3.Error) as exc:
             if hasattr(self, "_db"):
                 self._db.close()
-            if isinstance(exc, sqlite3.Error) and _is_damage(exc):
-                raise _damaged(self.path, exc) from exc
-            raise LogError(f"cannot open the prediction log {self.path}: {exc}") from exc
+            raise self._failure(exc, f"cannot open the prediction log {self.path}: {exc}") from exc
         if columns != COLUMNS:
             self._db.close()
             raise LogError(f"{self.path} is not a prediction log of this workbench: its predictions table has "
@@ -185,9 +183,7 @@ class PredictionLog:
                     row,
                 )
             except sqlite3.Error as exc:
-                if _is_damage(exc):
-                    raise _damaged(self.path, exc) from exc
-                raise LogError(f"cannot write to the prediction log {self.path}: {exc}") from exc
+                raise self._failure(exc, f"cannot write to the prediction log {self.path}: {exc}") from exc
         return int(cursor.lastrowid)
 
     def add_reading(self, reading, source: str, origin: str | None = None) -> list[int]:
@@ -258,14 +254,17 @@ class PredictionLog:
             rows = self._select(query, (int(limit),) if limit else ())
         return self._table(rows)
 
+    def _failure(self, exc: Exception, message: str) -> LogError:
+        """The error to raise for ``exc``: a damaged file's (with how to recover its records), else
+        ``message``."""
+        return _damaged(self.path, exc) if _is_damage(exc) else LogError(message)
+
     def _select(self, query: str, parameters=()) -> list:
         """The rows of a query; a failure (a page damaged after the log was opened) is a LogError."""
         try:
             return self._db.execute(query, parameters).fetchall()
         except sqlite3.Error as exc:
-            if _is_damage(exc):
-                raise _damaged(self.path, exc) from exc
-            raise LogError(f"cannot read the prediction log {self.path}: {exc}") from exc
+            raise self._failure(exc, f"cannot read the prediction log {self.path}: {exc}") from exc
 
     def export(self, path: str | Path) -> Path:
         """Write the log, oldest first, to ``.csv`` (probabilities as JSON, image as 784 hex
@@ -294,9 +293,7 @@ class PredictionLog:
                 self._export_parquet(cursor, tmp)
             os.replace(tmp, path)
         except (OSError, sqlite3.Error) as exc:
-            if isinstance(exc, sqlite3.Error) and _is_damage(exc):
-                raise _damaged(self.path, exc) from exc
-            raise LogError(f"cannot export the prediction log to {path}: {exc}") from exc
+            raise self._failure(exc, f"cannot export the prediction log to {path}: {exc}") from exc
         finally:
             reader.close()
             tmp.unlink(missing_ok=True)
