@@ -110,10 +110,11 @@ def shipped_dir() -> Path:
     return installed if installed.is_dir() else Path(__file__).resolve().parents[1] / "models"
 
 
-def _folders(directory: str | Path | None) -> list[Path]:
-    """Where a model name is looked up, first match first: the folder given, else the user's
-    models and then the shipped ones (a model of yours of the same name is used in its place)."""
-    return [Path(directory)] if directory is not None else [models_dir(), shipped_dir()]
+def _folders(directory: str | Path | None) -> list[tuple[Path, str | None]]:
+    """Where a model name is looked up, first match first, each with whose models it holds: the
+    folder given (None), else the user's models ("yours") and then the shipped ones
+    ("shipped"; a model of yours of the same name is used in its place)."""
+    return [(Path(directory), None)] if directory is not None else [(models_dir(), "yours"), (shipped_dir(), "shipped")]
 
 
 def is_shipped(name: str) -> bool:
@@ -292,12 +293,13 @@ def resolve_model(name_or_path: str | Path, directory: str | Path | None = None)
         meta = _read_metadata(path)
         return path.parent / meta["file"], meta
     name = check_model_name(str(name_or_path))
-    for folder in _folders(directory):
+    folders = [folder for folder, _ in _folders(directory)]
+    for folder in folders:
         if (folder / f"{name}.json").exists():
             meta = _read_metadata(folder / f"{name}.json")
             return folder / meta["file"], meta
-    known = ", ".join(sorted({p.stem for folder in _folders(directory) for p in folder.glob("*.json")})) or "none"
-    where = " or ".join(str(folder) for folder in _folders(directory))
+    known = ", ".join(sorted({p.stem for folder in folders for p in folder.glob("*.json")})) or "none"
+    where = " or ".join(str(folder) for folder in folders)
     raise ModelFileError(f"no model {name!r} in {where} (saved models: {known})")
 
 
@@ -412,9 +414,7 @@ def list_models(directory: str | Path | None = None) -> list[dict]:
     listed and usable as ever.
     """
     models, seen = [], set()
-    sources = [(Path(directory), None)] if directory is not None else [(models_dir(), "yours"),
-                                                                       (shipped_dir(), "shipped")]
-    for folder, source in sources:
+    for folder, source in _folders(directory):
         for meta_path in sorted(folder.glob("*.json")):
             try:
                 entry = _read_metadata(meta_path)
