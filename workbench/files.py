@@ -111,16 +111,16 @@ def check_archive(source: str | Path | bytes, limits: ArchiveLimits) -> None:
             members = archive.infolist()
             if len(members) > limits.members:
                 raise ArchiveProblem(f"holds {len(members):,} members, more than the {limits.members:,} a "
-                                 f"{limits.kind} may hold")
+                                     f"{limits.kind} may hold")
             declared = 0
             for member in members:
                 if member.file_size > limits.limit(member.filename):
                     raise ArchiveProblem(f"member {member.filename!r} inflates to {_size(member.file_size)}, more than "
-                                     f"the {_size(limits.limit(member.filename))} a {limits.kind} member may")
+                                         f"the {_size(limits.limit(member.filename))} a {limits.kind} member may")
                 declared += member.file_size
             if declared > limits.total_bytes:
                 raise ArchiveProblem(f"inflates to {_size(declared)} in all, more than the {_size(limits.total_bytes)} "
-                                 f"a {limits.kind} may")
+                                     f"a {limits.kind} may")
             total = 0
             for member in members:
                 limit, size = limits.limit(member.filename), 0
@@ -129,8 +129,8 @@ def check_archive(source: str | Path | bytes, limits: ArchiveLimits) -> None:
                         size += len(block)
                         if size > limit:
                             raise ArchiveProblem(f"member {member.filename!r} inflates to more than the {_size(limit)} "
-                                             f"a {limits.kind} member may (its declared size is "
-                                             f"{_size(member.file_size)})")
+                                                 f"a {limits.kind} member may (its declared size is "
+                                                 f"{_size(member.file_size)})")
                 total += size
                 if total > limits.total_bytes:
                     raise ArchiveProblem(f"inflates to more than the {_size(limits.total_bytes)} a {limits.kind} may")
