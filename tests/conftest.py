@@ -47,6 +47,21 @@ def display():
 
 
 @pytest.fixture
+def logreg_models(tmp_path, monkeypatch):
+    """A models folder holding a copy of the shipped logreg model (WORKBENCH_MODELS points at it)."""
+    import shutil
+
+    from workbench.store import shipped_dir
+
+    directory = tmp_path / "models"
+    directory.mkdir()
+    for path in shipped_dir().glob("logreg*"):
+        shutil.copy(path, directory)
+    monkeypatch.setenv("WORKBENCH_MODELS", str(directory))
+    return directory
+
+
+@pytest.fixture
 def rng():
     return np.random.default_rng(0)
 

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -34,15 +33,10 @@ SMALL = ArchiveLimits("skops file", members=100, member_bytes=1 << 20, total_byt
 
 
 @pytest.fixture
-def logreg_store(tmp_path, monkeypatch):
-    """A models folder holding a copy of the shipped logreg model; its limits lowered."""
-    directory = tmp_path / "models"
-    directory.mkdir()
-    for path in SHIPPED.glob("logreg*"):
-        shutil.copy(path, directory)
-    monkeypatch.setenv("WORKBENCH_MODELS", str(directory))
+def logreg_store(logreg_models, monkeypatch):
+    """A models folder holding a copy of the shipped logreg model; the model file limits lowered."""
     monkeypatch.setattr(store, "MODEL_LIMITS", SMALL)
-    return directory
+    return logreg_models
 
 
 def _rewrite(source: Path, target: Path, change) -> Path:

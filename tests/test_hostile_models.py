@@ -51,15 +51,10 @@ def _with_extra_attribute(source: Path, target: Path, node: dict) -> Path:
 
 
 @pytest.fixture
-def store(tmp_path, monkeypatch):
-    """A models folder holding a copy of the shipped logreg model."""
-    directory = tmp_path / "models"
-    directory.mkdir()
-    for path in SHIPPED.glob("logreg*"):
-        shutil.copy(path, directory)
-    monkeypatch.setenv("WORKBENCH_MODELS", str(directory))
+def store(logreg_models, tmp_path, monkeypatch):
+    """A models folder holding a copy of the shipped logreg model, the current folder beside it."""
     monkeypatch.chdir(tmp_path)
-    return directory
+    return logreg_models
 
 
 def _poison(store: Path, node: dict) -> Path:

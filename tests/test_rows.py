@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from workbench.live.reading import Digit, Reading, marks_in_rows
-from workbench.synth import _in_a_line, non_digit
+from workbench.synth import _in_a_line, _scan_glyph, non_digit
 
 
 def _reading(*marks) -> Reading:
@@ -51,13 +51,6 @@ def predictor():
     predictor.close()
 
 
-def _glyph(image: np.ndarray, height: int) -> np.ndarray:
-    rows, cols = np.flatnonzero(image.max(1) > 40), np.flatnonzero(image.max(0) > 40)
-    ink = image[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
-    return cv2.resize(ink, (max(1, round(ink.shape[1] * height / ink.shape[0])), height),
-                      interpolation=cv2.INTER_AREA)
-
-
 def test_a_number_with_a_letter_or_a_scribble_in_it_keeps_its_length(predictor, mnist_small):
     """Rows of five MNIST test digits, one replaced by a letter or a scribble, scanned dark on
     light: every reading has five characters, the refused ones "?" in their place."""
@@ -67,12 +60,12 @@ def test_a_number_with_a_letter_or_a_scribble_in_it_keeps_its_length(predictor, 
     for n in range(24):
         picked = rng.choice(len(X_test), 5, replace=False)
         height = int(rng.integers(40, 90))
-        glyphs = [_glyph(cv2.resize(X_test[i], (112, 112), interpolation=cv2.INTER_CUBIC), height) for i in picked]
+        glyphs = [_scan_glyph(cv2.resize(X_test[i], (112, 112), interpolation=cv2.INTER_CUBIC), height) for i in picked]
         odd = int(rng.integers(5))
         kind = ("handwritten letter", "scribble")[n % 2]
-        glyphs[odd] = _glyph(non_digit(kind, rng)[0], height)
+        glyphs[odd] = _scan_glyph(non_digit(kind, rng)[0], height)
         ink = _in_a_line(glyphs, int(rng.uniform(0.15, 0.6) * height), rng, (3 * height, 9 * height), height // 2)
-        scan = np.clip(235 - 0.8 * ink.astype(np.float32) + rng.normal(0, 3, ink.shape), 0, 255).astype(np.uint8)
+        scan = np.clip(235 - 204 * ink + rng.normal(0, 3, ink.shape), 0, 255).astype(np.uint8)
         reading = predictor.read_frame(scan)
         assert len(reading.text) == 5, (n, kind, reading.text, [d.refused for d in reading.digits])
         if reading.digits[odd].refused:
