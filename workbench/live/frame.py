@@ -28,11 +28,15 @@ LINE_REACH = 0.8  # a box farther than this many digit heights from a line's cou
 @dataclass(frozen=True)
 class Candidate:
     """A blob that looks like one digit: its box ``(x, y, w, h)`` in frame pixels, its
-    MNIST-format 28x28 image and the line it is on (0 the top one)."""
+    MNIST-format 28x28 image, the line it is on (0 the top one) and, when a segmentation pass
+    found it, its stroke mask at ``scale`` times frame pixels (where digits written touching
+    are cut: :mod:`workbench.live.touching`)."""
 
     box: tuple[int, int, int, int]
     image: np.ndarray
     line: int = 0
+    strokes: np.ndarray | None = None
+    scale: float = 1.0
 
 
 
@@ -175,6 +179,11 @@ def find_digits(frame) -> list[Candidate]:
                 continue
         # its own strokes, seen finely, or (seen the other way round) the holes between them
         parts = [f for f in inside if large.covers(f.box) >= 0.15 or f.dark != large.dark]
+        if any(all(f is not p for p in parts) and f.box[3] >= 0.7 * large.box[3]
+               and _overlap(f.box, large.box) >= 0.3 for f in chosen):
+            # the coarse blob runs into a digit the fine pass saw whole beside its own (digits
+            # written close, joined by the coarse window): the fine pass's findings stand
+            continue
         if not parts:
             if not inside:  # nothing there in the fine pass: a digit it could not see whole
                 chosen.append(large)
@@ -184,4 +193,5 @@ def find_digits(frame) -> list[Candidate]:
             continue  # the fine pass has these digits whole (and not as hollow outlines)
         chosen = [f for f in chosen if all(f is not p for p in parts)] + [large]
     lines = reading_lines([f.box for f in chosen])
-    return [Candidate(chosen[i].box, chosen[i].image, number) for number, line in enumerate(lines) for i in line]
+    return [Candidate(chosen[i].box, chosen[i].image, number, chosen[i].strokes, chosen[i].scale)
+            for number, line in enumerate(lines) for i in line]

@@ -15,8 +15,9 @@ from pathlib import Path
 
 import numpy as np
 
+from workbench.live import touching
 from workbench.live.canvas import read_canvas
-from workbench.live.frame import find_digits
+from workbench.live.frame import Candidate, find_digits
 from workbench.live.gate import Gate, refused
 from workbench.live.reading import Digit, Reading
 
@@ -154,23 +155,28 @@ class Predictor:
         self.latencies.append(time.perf_counter() - start)
         return proba
 
+    def _judge(self, images: list[np.ndarray], *, photo: bool, active: ActiveModel):
+        """The model's probabilities for a batch of 28x28 images, whether the gate refuses each,
+        and whether each is refused or unsure (no label)."""
+        batch = np.stack(images)
+        model, inputs, gate, normalised = active.pipeline, batch, self.gate, False
+        model_start = time.perf_counter()
+        if gate is not None and _same_start(model, gate.pipeline):  # the MNIST normaliser, once for both
+            inputs, model, normalised = model[0].transform(batch), model[1:], True
+        proba = np.asarray(model.predict_proba(inputs))
+        self.latencies.append(time.perf_counter() - model_start)
+        gate_refused = np.zeros(len(batch), bool)
+        if gate is not None:
+            gate_refused = gate.refuses(inputs, photo=photo, normalised=normalised)
+        return proba, gate_refused, refused(proba, gate_refused, self.threshold)
+
     def _read(self, boxes, images, start, *, photo: bool = False, active: ActiveModel | None = None,
               lines=None) -> Reading:
         active = active or self.active
         digits = []
         if images:
-            batch = np.stack(images)
-            model, inputs, gate, normalised = active.pipeline, batch, self.gate, False
-            model_start = time.perf_counter()
-            if gate is not None and _same_start(model, gate.pipeline):  # the MNIST normaliser, once for both
-                inputs, model, normalised = model[0].transform(batch), model[1:], True
-            proba = np.asarray(model.predict_proba(inputs))
-            self.latencies.append(time.perf_counter() - model_start)
-            gate_refused = np.zeros(len(batch), bool)
-            if gate is not None:
-                gate_refused = gate.refuses(inputs, photo=photo, normalised=normalised)
+            proba, gate_refused, unsure = self._judge(images, photo=photo, active=active)
             classes = active.pipeline.classes_
-            unsure = refused(proba, gate_refused, self.threshold)
             lines = lines if lines is not None else [0] * len(boxes)
             for box, image, p, no, no_label, line in zip(boxes, images, proba, gate_refused, unsure, lines,
                                                           strict=True):
@@ -179,12 +185,60 @@ class Predictor:
                 digits.append(Digit(tuple(box), label, float(p[best]), p, image, refused=bool(no), line=line))
         return Reading(digits, active.name, active.sha256, time.perf_counter() - start)
 
+    def _cut_touching(self, found: list, reading: Reading) -> list:
+        """The candidates with each blob that holds digits written touching replaced by its
+        pieces: a blob the model is unsure of, wide for its line, is cut where
+        :func:`workbench.live.touching.cut_columns` proposes, and the cut whose pieces the model
+        reads surest is kept when it is sure of every piece, the gate takes each for a digit
+        and they are not all 1s (the rules and their measurements: :mod:`workbench.live.touching`)."""
+        heights: dict[int, list[int]] = {}
+        for c, d in zip(found, reading.digits, strict=True):
+            if d.label is not None:
+                heights.setdefault(c.line, []).append(c.box[3])
+        tries = []  # (index in found, [pieces of one cut, ...])
+        for i, (c, d) in enumerate(zip(found, reading.digits, strict=True)):
+            if c.strokes is None:
+                continue
+            height = float(np.median(heights.get(c.line, [c.box[3]])))
+            if (d.label is not None or d.confidence >= touching.WHOLE_UNSURE
+                    or c.box[2] < touching.MIN_WIDTH * max(height, c.box[3])):
+                continue
+            cuts = [touching.pieces(c.box, c.strokes, c.scale, x) for x in touching.cut_columns(c.strokes)]
+            if cuts := [cut for cut in cuts if cut is not None]:
+                tries.append((i, cuts))
+        if not tries:
+            return found
+        images = [image for _, cuts in tries for cut in cuts for _, image in cut]
+        proba, gate_refused, unsure = self._judge(images, photo=True, active=self.active)
+        sureness = np.where(unsure | gate_refused, 0.0, proba.max(axis=1))
+        # two strokes read as 1s are a V, U, W, X or Y cut at its vertex, not two digits
+        ones = list(self.active.pipeline.classes_).index(1) if 1 in self.active.pipeline.classes_ else -1
+        replaced, k = {}, 0
+        for i, cuts in tries:
+            best, best_score = None, touching.SURE
+            for cut in cuts:
+                score = float(sureness[k : k + len(cut)].min())
+                labels = proba[k : k + len(cut)].argmax(axis=1)
+                if score >= best_score and not (labels == ones).all():
+                    best, best_score = cut, score
+                k += len(cut)
+            if best is not None:
+                line = found[i].line
+                replaced[i] = [Candidate(box, image, line) for box, image in best]
+        return [piece for i, c in enumerate(found) for piece in replaced.get(i, [c])]
+
     def read_frame(self, frame) -> Reading:
-        """Read every digit of a photo or camera frame (see :func:`find_digits`)."""
+        """Read every digit of a photo or camera frame (see :func:`find_digits`); digits written
+        touching are read apart (:meth:`_cut_touching`)."""
         start = time.perf_counter()
         found = find_digits(frame)
-        return self._read([c.box for c in found], [c.image for c in found], start, photo=True,
-                          lines=[c.line for c in found])
+        reading = self._read([c.box for c in found], [c.image for c in found], start, photo=True,
+                             lines=[c.line for c in found])
+        cut = self._cut_touching(found, reading)
+        if cut is found:
+            return reading
+        return self._read([c.box for c in cut], [c.image for c in cut], start, photo=True,
+                          lines=[c.line for c in cut])
 
     def read_canvas(self, canvas, active: ActiveModel | None = None) -> Reading:
         """Read a drawing of one digit; an empty canvas gives a reading with no digits.
