@@ -1,4 +1,6 @@
+import atexit
 import os
+import shutil
 import subprocess
 import tempfile
 
@@ -7,11 +9,20 @@ import pytest
 
 from workbench import load_mnist
 
+
+def _session_folder(variable: str, prefix: str) -> None:
+    """Point ``variable`` at a temporary folder of this test session (removed when it ends),
+    unless it is set (by the user, or by the session that started this pytest-xdist worker)."""
+    if variable not in os.environ:
+        os.environ[variable] = folder = tempfile.mkdtemp(prefix=prefix)
+        atexit.register(shutil.rmtree, folder, ignore_errors=True)
+
+
 # The commands the tests run keep their compiled XLA programs in a folder of this test session,
 # not in the user's cache (workbench.backend.use_compilation_cache); subprocesses inherit it.
-os.environ.setdefault("WORKBENCH_XLA_CACHE", tempfile.mkdtemp(prefix="workbench-test-xla-"))
+_session_folder("WORKBENCH_XLA_CACHE", "workbench-test-xla-")
 # Models the tests save without a folder of their own go to one of this session, not the user's.
-os.environ.setdefault("WORKBENCH_MODELS", tempfile.mkdtemp(prefix="workbench-test-models-"))
+_session_folder("WORKBENCH_MODELS", "workbench-test-models-")
 
 
 @pytest.fixture(scope="session")
