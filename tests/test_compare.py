@@ -235,6 +235,13 @@ def test_code_fingerprint_follows_the_workbench_and_a_users_own_classes(tmp_path
     (user / "my_step.py").write_text((user / "my_step.py").read_text().replace("X * 2", "X * 3"))
     assert code_fingerprint([pipe], root=package) != second
     assert code_fingerprint([], root=package) != code_fingerprint([pipe], root=package)
+    # how results are shown runs no task: the report's, the progress line's and the app's code
+    # change nothing (the report is rendered again from the cache)
+    third = code_fingerprint([pipe], root=package)
+    (package / "app").mkdir()
+    for name in ("report.py", "progress.py", "cli.py", "app/main.py"):
+        (package / name).write_text("X = 1\n")
+    assert code_fingerprint([pipe], root=package) == third
 
 
 def test_a_saved_model_of_the_same_pipeline_and_data_is_reused(models_dir, tmp_path):
@@ -284,3 +291,74 @@ def test_the_summary_says_which_model_to_use_and_what_the_lead_costs():
     assert sure.startswith("**Use big**: 0.06 points ahead of small") and "unlikely to be chance" in sure
     cheap = recommendation(board.assign(fit_seconds=1435.0, size_mb=2.1, latency_p50_ms=0.52), pairs)
     assert cheap.startswith("**Use big**") and " at " not in cheap  # no dearer: the best, even by chance
+
+
+def test_every_figure_draws_a_pipeline_in_its_own_colour_and_marker(report):
+    """The scatter, the CV scores, the learning curves, robustness and calibration: each pipeline
+    has one colour and one marker, the same in every figure, and no two pipelines share both."""
+    import matplotlib
+    from matplotlib.collections import PathCollection
+    from matplotlib.lines import Line2D
+
+    from workbench import report as report_module
+
+    matplotlib.use("Agg")
+    c, _, _ = report
+    board = report_module.leaderboard(c)
+    order = list(board.pipeline)
+    styles = report_module._styles(order)
+    assert len({(str(s["color"]), s["marker"]) for s in styles.values()}) == len(order)
+    assert len({s["marker"] for s in report_module._styles([f"p{i}" for i in range(12)]).values()}) == 12
+    figures = [report_module._fig_tradeoff(board, styles), report_module._fig_learning(c, order, styles),
+               report_module._fig_robustness(c, order, styles), report_module._fig_reliability(c, order, styles)]
+    seen = {}
+    for fig in figures:
+        for ax in fig.axes:
+            handles, labels = ax.get_legend_handles_labels()
+            for handle, label in zip(handles, labels, strict=True):
+                if label not in order:
+                    continue
+                if isinstance(handle, Line2D):
+                    style = (matplotlib.colors.to_hex(handle.get_color()), handle.get_marker())
+                elif isinstance(handle, PathCollection):
+                    style = (matplotlib.colors.to_hex(handle.get_facecolor()[0]), None)
+                else:
+                    continue
+                colour = seen.setdefault(label, style[0])
+                assert colour == style[0], (label, colour, style)
+                if style[1] is not None:
+                    assert style[1] == styles[label]["marker"]
+    assert set(seen) == set(order)
+    # the scatter names its points without names overlapping
+    ax = figures[0].axes[0]
+    renderer = figures[0].canvas.get_renderer()
+    boxes = [t.get_window_extent(renderer) for t in ax.texts]
+    assert {t.get_text() for t in ax.texts} <= set(order)
+    assert not any(a.overlaps(b) for i, a in enumerate(boxes) for b in boxes[i + 1:])
+
+
+def test_the_progress_estimate_weighs_tasks_by_what_they_took_before(report, tmp_path):
+    """The cache folder remembers what each task took; the next run's progress line expects it."""
+    import io
+    import json
+
+    from workbench import compare as compare_module
+    from workbench.progress import Progress
+
+    _, _, tmp = report
+    cache = tmp_path / "cache"
+    compare(["logreg"], TINY, cache_dir=cache)
+    timings = json.loads((cache / compare_module.TIMINGS).read_text())
+    assert {k.split()[0] for k in timings} == {"cv", "learning", "final"} and all(v > 0 for v in timings.values())
+    known = compare_module._known_seconds(cache)
+    key = next(k for k in timings if k.startswith("cv logreg"))
+    assert compare_module._expected_seconds(known, "cv", "logreg", int(key.split()[2])) == timings[key]
+    # twice the training images: scaled from the nearest; an unknown pipeline: the kind's median
+    assert compare_module._expected_seconds(known, "cv", "logreg", 2 * int(key.split()[2])) == 2 * timings[key]
+    assert compare_module._expected_seconds({"cv a 10": 1.0, "cv b 10": 3.0, "cv c 10": 5.0}, "cv", "d", 10) == 3.0
+    # an expensive task left counts for what it costs, not as one task of many
+    out = io.StringIO()
+    with Progress(3, "compare", file=out, expected=[1.0, 1.0, 300.0], workers=1,
+                  clock=iter([0.0, 1.0]).__next__) as bar:
+        bar.update("logreg", expected=1.0, seconds=1.0)
+    assert "about 5 min 02 s expected" in out.getvalue() and "about 5 min 01 s left" in out.getvalue()

@@ -190,42 +190,87 @@ def summary(c: Comparison, board: pd.DataFrame, pairs: pd.DataFrame) -> list[str
 
 # ---------------------------------------------------------------- figures
 
-def _colors(order):
-    """A colour per pipeline, none shared: tab20's strong shades first, then its light ones (twelve
-    pipelines on tab10 gave two pairs the same colour)."""
+MARKERS = "osD^vP*Xhp<>"
+
+
+def _styles(order) -> dict[str, dict]:
+    """Each pipeline's colour and marker, the same in every figure and none shared: tab20's
+    strong shades first, then its light ones (twelve pipelines on tab10 gave two pairs the same
+    colour), and a marker of its own, so that a reader matches points without telling shades apart."""
     import matplotlib
 
     cmap = matplotlib.colormaps["tab20"]
-    return {name: cmap((2 * i) % 20 + (i // 10) % 2) for i, name in enumerate(order)}
+    return {name: {"color": cmap((2 * i) % 20 + (i // 10) % 2), "marker": MARKERS[i % len(MARKERS)]}
+            for i, name in enumerate(order)}
 
 
-def _fig_tradeoff(board, colors):
+def _place_labels(ax, points, names, styles) -> None:
+    """Name each point beside it where the name overlaps no other name or point: the first
+    free place of eight around it, farther out if none is; a name that finds no place is left
+    to the legend."""
+    fig = ax.figure
+    fig.canvas.draw()
+    renderer = fig.canvas.get_renderer()
+    taken = [ax.transData.transform(p) for p in points]
+    boxes = []  # display-space boxes of the names placed so far
+    offsets = [(7, 3), (7, -11), (-7, 3), (-7, -11), (0, 9), (0, -15), (14, -4), (-14, -4)]
+    for (x, y), name in sorted(zip(points, names, strict=True), key=lambda item: -item[0][1]):
+        for scale in (1, 2, 3):
+            for dx, dy in offsets:
+                text = ax.annotate(name, (x, y), xytext=(scale * dx, scale * dy), textcoords="offset points",
+                                   fontsize=8, ha="left" if dx > 0 else "right" if dx < 0 else "center",
+                                   color="black", arrowprops=None if scale == 1 else
+                                   {"arrowstyle": "-", "color": styles[name]["color"], "lw": 0.6})
+                box = text.get_window_extent(renderer).expanded(1.05, 1.15)
+                inside = ax.get_window_extent(renderer).contains(box.x0, box.y0) and \
+                    ax.get_window_extent(renderer).contains(box.x1, box.y1)
+                clear = not any(box.overlaps(b) for b in boxes) and not any(
+                    box.contains(px, py) for px, py in taken)
+                if inside and clear:
+                    boxes.append(box)
+                    break
+                text.remove()
+            else:
+                continue
+            break
+
+
+def _fig_tradeoff(board, styles):
     import matplotlib.pyplot as plt
     import matplotlib.ticker
 
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    for row in board.itertuples():
-        ax.scatter(row.latency_p50_ms, 100 * row.test_accuracy, s=40 + 30 * np.sqrt(row.size_mb),
-                   color=colors[row.pipeline], edgecolor="black", linewidth=0.5, zorder=3)
-        ax.annotate(row.pipeline, (row.latency_p50_ms, 100 * row.test_accuracy), xytext=(6, 4),
-                    textcoords="offset points", fontsize=8)
+    fig, ax = plt.subplots(figsize=(9, 4.8))
+    error = 100 * (1 - board.test_accuracy.to_numpy())
+    for row, err in zip(board.itertuples(), error, strict=True):
+        ax.scatter(row.latency_p50_ms, err, s=40 + 30 * np.sqrt(row.size_mb), **styles[row.pipeline],
+                   edgecolor="black", linewidth=0.5, zorder=3, label=row.pipeline)
+    # Error on a log scale: MNIST's models differ by tenths of a point at the top and by points
+    # at the bottom; accuracy on a linear axis spent the height on the weakest model.
     ax.set_xscale("log")
-    ax.xaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    ax.set_yscale("log")
+    ax.invert_yaxis()
+    ax.margins(x=0.15, y=0.12)
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+        axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("single-image latency, median (ms, log scale)")
-    ax.set_ylabel("test accuracy (%)")
+    ax.set_ylabel("test error (%, log scale; better is up)")
     ax.set_title("Accuracy against speed (marker area grows with model size)")
-    ax.grid(alpha=0.3)
+    ax.grid(alpha=0.3, which="both")
+    ax.legend(fontsize=7, loc="upper left", bbox_to_anchor=(1.01, 1.0), borderaxespad=0, markerscale=0.6)
+    fig.tight_layout()
+    _place_labels(ax, list(zip(board.latency_p50_ms, error, strict=True)), list(board.pipeline), styles)
     return fig
 
 
-def _fig_cv(c, order, colors):
+def _fig_cv(c, order, styles):
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(order) + 1.2))
     for i, name in enumerate(reversed(order)):
         scores = 100 * c.cv.loc[c.cv.pipeline == name, "accuracy"].to_numpy()
         ax.boxplot(scores, positions=[i], orientation="horizontal", widths=0.5, showfliers=False)
-        ax.scatter(scores, np.full(len(scores), i), color=colors[name], zorder=3, s=18)
+        ax.scatter(scores, np.full(len(scores), i), **styles[name], zorder=3, s=18)
     ax.set_yticks(range(len(order)), list(reversed(order)))
     ax.set_xlabel("accuracy on the held-out fold (%)")
     ax.set_title(f"Cross-validation scores ({c.settings.folds} folds)")
@@ -302,14 +347,14 @@ def _fig_gallery(c, order, per_model: int = 12):
     return fig
 
 
-def _fig_learning(c, order, colors):
+def _fig_learning(c, order, styles):
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
     for name in order:
         rows = c.learning[c.learning.pipeline == name]
-        left.plot(rows.n_train, 100 * rows.accuracy, "o-", color=colors[name], label=name, ms=4)
-        right.plot(rows.n_train, rows.fit_time, "o-", color=colors[name], label=name, ms=4)
+        left.plot(rows.n_train, 100 * rows.accuracy, "-", **styles[name], label=name, ms=4)
+        right.plot(rows.n_train, rows.fit_time, "-", **styles[name], label=name, ms=4)
     sizes = sorted(c.learning.n_train.unique())
     for ax in (left, right):
         ax.set_xscale("log")
@@ -327,12 +372,12 @@ def _fig_learning(c, order, colors):
     return fig
 
 
-def _fig_robustness(c, order, colors):
+def _fig_robustness(c, order, styles):
     fig, axes = _grid(len(CORRUPTIONS), 3, 3.6)
     for ax, (kind, (levels, unit)) in zip(axes, CORRUPTIONS.items(), strict=False):
         for name in order:
             rows = c.robustness[(c.robustness.pipeline == name) & (c.robustness.kind == kind)]
-            ax.plot(rows.level, 100 * rows.accuracy, "o-", color=colors[name], label=name, ms=3)
+            ax.plot(rows.level, 100 * rows.accuracy, "-", **styles[name], label=name, ms=3)
         ax.set_title(kind, fontsize=10)
         ax.set_xlabel(unit, fontsize=8)
         ax.set_xticks(levels)
@@ -366,7 +411,7 @@ def _fig_corruption_examples(c):
     return fig
 
 
-def _fig_reliability(c, order, colors, n_bins: int = 10):
+def _fig_reliability(c, order, styles, n_bins: int = 10):
     import matplotlib.pyplot as plt
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.8))
@@ -381,8 +426,8 @@ def _fig_reliability(c, order, colors, n_bins: int = 10):
             if (in_bin := bins == b).sum() >= 5:
                 xs.append(confidence[in_bin].mean())
                 ys.append(correct[in_bin].mean())
-        left.plot(xs, ys, "o-", color=colors[name], label=name, ms=3)
-        right.hist(confidence, bins=edges, histtype="step", color=colors[name], label=name)
+        left.plot(xs, ys, "-", **styles[name], label=name, ms=3)
+        right.hist(confidence, bins=edges, histtype="step", color=styles[name]["color"], label=name)
     left.plot([0, 1], [0, 1], "k--", lw=0.8, label="perfect calibration")
     left.set_xlabel("confidence (top class probability)")
     left.set_ylabel("accuracy")
@@ -473,7 +518,7 @@ def write_report(c: Comparison, out: str | Path = "reports") -> Path:
 
     board = leaderboard(c)
     order = list(board.pipeline)
-    colors = _colors(order)
+    styles = _styles(order)
     classes = per_class(c)
     pairs = pairwise(c, order)
     confused = confused_pairs(c)
@@ -490,15 +535,15 @@ def write_report(c: Comparison, out: str | Path = "reports") -> Path:
     (folder / "environment.json").write_text(json.dumps(c.environment, indent=2, default=str) + "\n")
 
     makers = {
-        "tradeoff": ("Accuracy against speed", lambda: _fig_tradeoff(board, colors)),
-        "cv_scores": ("Cross-validation scores", lambda: _fig_cv(c, order, colors)),
+        "tradeoff": ("Accuracy against speed", lambda: _fig_tradeoff(board, styles)),
+        "cv_scores": ("Cross-validation scores", lambda: _fig_cv(c, order, styles)),
         "per_class_f1": ("F1 per digit", lambda: _fig_per_class(classes, order)),
         "confusion_matrices": ("Confusion matrices", lambda: _fig_confusion(c, order)),
         "misclassified": ("Misclassified test digits", lambda: _fig_gallery(c, order)),
-        "learning_curves": ("Learning curves", lambda: _fig_learning(c, order, colors)),
-        "robustness": ("Robustness to corruptions", lambda: _fig_robustness(c, order, colors)),
+        "learning_curves": ("Learning curves", lambda: _fig_learning(c, order, styles)),
+        "robustness": ("Robustness to corruptions", lambda: _fig_robustness(c, order, styles)),
         "corruption_examples": ("The corruptions", lambda: _fig_corruption_examples(c)),
-        "reliability": ("Calibration", lambda: _fig_reliability(c, order, colors)),
+        "reliability": ("Calibration", lambda: _fig_reliability(c, order, styles)),
     }
     figures = {key: {"title": title, "png": _save(make(), figures_dir, key)} for key, (title, make) in makers.items()}
 
@@ -519,6 +564,8 @@ def write_report(c: Comparison, out: str | Path = "reports") -> Path:
         "figures": figures, "order": order,
         "n_test": len(c.y_test), "n_cv": int(c.cv.n_train.iloc[0] + c.cv.n_test.iloc[0]),
         "n_train": int(c.learning.n_train.max()), "n_pairs": len(fmt_pairs),
+        "reused": [name for name in order if c.final[name].get("reused_model")],
+        "took": _took(env["wall_seconds"]),
         "tables": {
             "leaderboard": fmt_board.to_html(index=False, table_id="leaderboard", border=0),
             "pairs": fmt_pairs.to_html(index=False, table_id="pairwise", border=0),
@@ -543,6 +590,14 @@ def write_report(c: Comparison, out: str | Path = "reports") -> Path:
     _point(out, report_kind(c.settings), folder)
     _point(out, "latest", (out / "full").resolve() if (out / "full").is_dir() else folder)
     return folder
+
+
+def _took(seconds: float) -> str:
+    """A run's wall time as a person reads it: "495 s", "52 min", "2 h 44 min"."""
+    minutes = round(seconds / 60)
+    if seconds < 600:
+        return f"{seconds:,.0f} s"
+    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60:02d} min"
 
 
 def _bold(line: str):

@@ -72,22 +72,54 @@ def _write_probe(path: Path, state, rendered: int) -> None:
     tmp.replace(path)
 
 
-ANSWER_FONT_SIZE = 26  # pixels: the draw panel's answer and the camera's number (labels: 13)
+TEXT_FONT_SIZE = 15  # pixels: every label (DearPyGui's own bitmap font is 13 and thin)
+ANSWER_FONT_SIZE = 28  # pixels: the draw panel's answer and the camera's number
 
 
-def _answer_font():
-    """DejaVu Sans Bold at :data:`ANSWER_FONT_SIZE` (the copy matplotlib ships, found without
-    importing it), registered with DearPyGui; None when it is not there (the default font then)."""
+def _fonts():
+    """DejaVu Sans at :data:`TEXT_FONT_SIZE` and DejaVu Sans Bold at :data:`ANSWER_FONT_SIZE`
+    (the copies matplotlib ships, found without importing it), registered with DearPyGui;
+    ``(None, None)`` when they are not there (DearPyGui's own font then)."""
     import importlib.util
 
     import dearpygui.dearpygui as dpg
 
     spec = importlib.util.find_spec("matplotlib")
-    path = Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf" / "DejaVuSans-Bold.ttf" if spec else None
-    if path is None or not path.is_file():
-        return None
+    folder = Path(spec.origin).parent / "mpl-data" / "fonts" / "ttf" if spec else None
+    if folder is None or not (folder / "DejaVuSans.ttf").is_file() or not (folder / "DejaVuSans-Bold.ttf").is_file():
+        return None, None
     with dpg.font_registry():
-        return dpg.add_font(str(path), ANSWER_FONT_SIZE)
+        return (dpg.add_font(str(folder / "DejaVuSans.ttf"), TEXT_FONT_SIZE),
+                dpg.add_font(str(folder / "DejaVuSans-Bold.ttf"), ANSWER_FONT_SIZE))
+
+
+WINDOW = (1280, 800)  # the smallest the layout is made for; larger screens get up to MAX_WINDOW
+MAX_WINDOW = (1680, 1050)
+
+
+def window_size() -> tuple[int, int]:
+    """The window's size: most of the X screen (``xrandr``'s screen, read through Xlib), within
+    :data:`WINDOW` and :data:`MAX_WINDOW`; :data:`WINDOW` where the screen cannot be asked."""
+    import ctypes
+    import ctypes.util
+
+    try:
+        xlib = ctypes.CDLL(ctypes.util.find_library("X11") or "libX11.so.6")
+        xlib.XOpenDisplay.restype = ctypes.c_void_p
+        xlib.XOpenDisplay.argtypes = [ctypes.c_char_p]
+        xlib.XDefaultScreen.argtypes = xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
+        xlib.XDisplayWidth.argtypes = xlib.XDisplayHeight.argtypes = [ctypes.c_void_p, ctypes.c_int]
+        display = xlib.XOpenDisplay(None)
+        if not display:
+            return WINDOW
+        screen = xlib.XDefaultScreen(display)
+        width, height = xlib.XDisplayWidth(display, screen), xlib.XDisplayHeight(display, screen)
+        xlib.XCloseDisplay(display)
+    except (OSError, AttributeError):
+        return WINDOW
+    # leave room for a desktop's panels and the window's title bar
+    return (max(min(width, WINDOW[0]), min(int(0.94 * width), MAX_WINDOW[0])),
+            max(min(height, WINDOW[1]), min(int(0.9 * height), MAX_WINDOW[1])))
 
 
 def run(model: str = "cnn", camera: str | None = "demo", log_path: str | None = None,
@@ -134,11 +166,13 @@ def run(model: str = "cnn", camera: str | None = "demo", log_path: str | None = 
                 with dpg.child_window(width=-1, height=-1, border=False):
                     with dpg.collapsing_header(label="Camera", default_open=True):
                         camera_panel.build(state, camera)
-        answer_font = _answer_font()
-        if answer_font is not None:  # the answers read at a glance, larger than the labels around them
+        text_font, answer_font = _fonts()
+        if text_font is not None:  # the answers read at a glance, larger than the labels around them
+            dpg.bind_font(text_font)
             dpg.bind_item_font(tags.DRAW_RESULT, answer_font)
             dpg.bind_item_font(tags.CAMERA_READING, answer_font)
-        dpg.create_viewport(title=tags.VIEWPORT_TITLE, width=1280, height=800, x_pos=0, y_pos=0)
+        width, height = window_size()
+        dpg.create_viewport(title=tags.VIEWPORT_TITLE, width=width, height=height, x_pos=0, y_pos=0)
         dpg.setup_dearpygui()
         dpg.show_viewport()
         dpg.set_primary_window(tags.WINDOW, True)

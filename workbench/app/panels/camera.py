@@ -3,6 +3,8 @@ read, frames per second; source choice, pause and snapshot."""
 
 from __future__ import annotations
 
+import time
+
 import cv2
 import dearpygui.dearpygui as dpg
 import numpy as np
@@ -28,6 +30,7 @@ def build(state: AppState, source: str | None) -> None:
         dpg.add_button(label="Pause", tag=tags.CAMERA_PAUSE, callback=lambda: toggle_pause(state))
         dpg.add_button(label="Snapshot", tag=tags.CAMERA_SNAPSHOT, callback=lambda: snapshot(state))
     dpg.add_text("", tag=tags.CAMERA_STATUS)
+    dpg.add_text("", tag=tags.CAMERA_SNAPSHOT_STATUS)  # stays until the next snapshot
     dpg.add_text("", tag=tags.CAMERA_READING)
     dpg.add_image(tags.CAMERA_TEXTURE, width=w, height=h, tag=tags.CAMERA_IMAGE)
 
@@ -70,8 +73,9 @@ def toggle_pause(state: AppState) -> None:
 def snapshot(state: AppState) -> None:
     if state.camera is not None:
         path = state.camera.snapshot(state.snapshot_dir)
-        if path is not None:
-            dpg.set_value(tags.CAMERA_READING, f"snapshot saved: {path}")
+        said = f"snapshot saved at {time.strftime('%H:%M:%S')}: {path}" if path is not None else \
+            "no frame to save yet"
+        dpg.set_value(tags.CAMERA_SNAPSHOT_STATUS, said)
 
 
 def close(state: AppState) -> None:

@@ -36,8 +36,11 @@ def build(state: AppState) -> None:
                     dpg.add_text("what the model sees:")
                     dpg.add_image(tags.PREVIEW_TEXTURE, width=PREVIEW_SIDE, height=PREVIEW_SIDE, tag=tags.PREVIEW)
                 with dpg.group():
-                    dpg.add_checkbox(label="why?", tag=tags.SALIENCY_TOGGLE, default_value=state.show_saliency,
+                    dpg.add_checkbox(label="show why", tag=tags.SALIENCY_TOGGLE, default_value=state.show_saliency,
                                      callback=lambda _, value: _toggle_saliency(state, value))
+                    with dpg.tooltip(tags.SALIENCY_TOGGLE):
+                        dpg.add_text("the strokes the answer rests on (occlusion saliency: red, covering it\n"
+                                     "lowers the answer's probability most)")
                     dpg.add_image(tags.SALIENCY_TEXTURE, width=PREVIEW_SIDE, height=PREVIEW_SIDE, tag=tags.SALIENCY,
                                   show=state.show_saliency)
             for digit, bar in enumerate(tags.PROBABILITY_BARS):

@@ -18,8 +18,11 @@ def build(state: AppState) -> None:
     where = state.log.path if state.log is not None else None
     dpg.add_text(f"log: {where}" if where else f"no log: {state.log_error}", tag=tags.LOG_STATUS)
     with dpg.group(horizontal=True):
-        dpg.add_input_int(label="record", tag=tags.LOG_RECORD, width=100, min_value=0, min_clamped=True)
-        dpg.add_input_int(label="right digit", tag=tags.LOG_LABEL, width=100, min_value=0, max_value=9,
+        # the names before the inputs (ImGui puts a label after its input)
+        dpg.add_text("record")
+        dpg.add_input_int(tag=tags.LOG_RECORD, width=100, min_value=0, min_clamped=True)
+        dpg.add_text("right digit")
+        dpg.add_input_int(tag=tags.LOG_LABEL, width=100, min_value=0, max_value=9,
                           min_clamped=True, max_clamped=True)
         dpg.add_button(label="Mark wrong", tag=tags.LOG_CORRECT, callback=lambda: correct(state))
     with dpg.group(horizontal=True):

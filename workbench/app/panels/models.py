@@ -49,14 +49,20 @@ def refresh(state: AppState) -> None:
             accuracy = meta.get("test", {}).get("accuracy")
             dpg.add_text(f"{accuracy:.2%}" if accuracy is not None else "-")
             dpg.add_text("measuring...", tag=f"model_latency_{name}")
-            size = meta.get("file_bytes", 0) / 1e6
-            dpg.add_text(f"{size:.1f} MB" if size >= 1 else f"{size:.2f} MB")  # logreg: 0.05, not 0.0
+            dpg.add_text(_size(meta.get("file_bytes", 0)))
             # DearPyGui passes (sender, app_data, user_data): the name travels as user_data.
             dpg.add_button(label="use", tag=tags.MODEL_USE_PREFIX + name, user_data=name,
                            callback=lambda sender, app_data, name: use(state, name))
 
     if state.predictor is not None:  # the active model loads first; the others when it is ready
         state.catalogue.load(state.models, state.directory)
+
+
+def _size(n_bytes: int) -> str:
+    """A file size as people read it: 49 KB (logreg), 2.1 MB (cnn), 292 MB."""
+    if n_bytes < 1e6:
+        return f"{n_bytes / 1e3:.0f} KB"
+    return f"{n_bytes / 1e6:.1f} MB" if n_bytes < 1e8 else f"{n_bytes / 1e6:.0f} MB"
 
 
 def use(state: AppState, name: str) -> None:
