@@ -352,10 +352,14 @@ def test_the_progress_estimate_weighs_tasks_by_what_they_took_before(report, tmp
     assert {k.split()[0] for k in timings} == {"cv", "learning", "final"} and all(v > 0 for v in timings.values())
     known = compare_module._known_seconds(cache)
     key = next(k for k in timings if k.startswith("cv logreg"))
-    assert compare_module._expected_seconds(known, "cv", "logreg", int(key.split()[2])) == timings[key]
-    # twice the training images: scaled from the nearest; an unknown pipeline: the kind's median
-    assert compare_module._expected_seconds(known, "cv", "logreg", 2 * int(key.split()[2])) == 2 * timings[key]
-    assert compare_module._expected_seconds({"cv a 10": 1.0, "cv b 10": 3.0, "cv c 10": 5.0}, "cv", "d", 10) == 3.0
+    assert compare_module._expected_seconds(known, "cv", "logreg", int(key.split()[2])) == (timings[key], True)
+    # twice the training images: scaled from the nearest; an unknown pipeline: the kind's median;
+    # a saved model scored as saved (size 0): from the tasks of size 0, not scaled to nothing
+    assert compare_module._expected_seconds(known, "cv", "logreg", 2 * int(key.split()[2])) == (2 * timings[key], False)
+    table = {"cv a 10": 1.0, "cv b 10": 3.0, "cv c 10": 5.0, "final a 0": 7.0, "final a 100": 50.0}
+    assert compare_module._expected_seconds(table, "cv", "d", 10) == (3.0, False)
+    assert compare_module._expected_seconds(table, "final", "b", 0) == (7.0, False)
+    assert compare_module._expected_seconds(table, "final", "a", 200) == (100.0, False)
     # an expensive task left counts for what it costs, not as one task of many
     out = io.StringIO()
     with Progress(3, "compare", file=out, expected=[1.0, 1.0, 300.0], workers=1,

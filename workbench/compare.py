@@ -296,17 +296,20 @@ def _known_seconds(cache_dir) -> dict[str, float]:
     return known
 
 
-def _expected_seconds(known: dict[str, float], kind: str, name: str, n: int) -> float:
-    """A task's expected seconds: as measured for this very task, else scaled from the same
-    pipeline's tasks of this kind by training images, else the median of this kind's tasks."""
+def _expected_seconds(known: dict[str, float], kind: str, name: str, n: int) -> tuple[float, bool]:
+    """A task's expected seconds, and whether they were measured for this very task: else they
+    are scaled from the same pipeline's tasks of this kind by training images, else the median
+    of this kind's tasks of that size (a saved model scored as saved: size 0) or of any size."""
     if (key := _timing_key(kind, name, n)) in known:
-        return known[key]
+        return known[key], True
     same = [(int(k.rsplit(" ", 1)[1]), v) for k, v in known.items() if k.rsplit(" ", 1)[0] == f"{kind} {name}"]
+    same = [(size, v) for size, v in same if (size == 0) == (n == 0)]
     if same:
         size, seconds = min(same, key=lambda item: abs(item[0] - n))
-        return seconds * (n / size if size and n else 1.0)
+        return seconds * (n / size if size else 1.0), False
     of_kind = [v for k, v in known.items() if k.startswith(f"{kind} ")]
-    return float(np.median(of_kind)) if of_kind else 1.0
+    of_size = [v for k, v in known.items() if k.startswith(f"{kind} ") and (k.endswith(" 0")) == (n == 0)]
+    return (float(np.median(of_size or of_kind)) if of_kind else 1.0), False
 
 
 def _record_seconds(cache_dir, measured: dict[str, float]) -> None:
@@ -411,10 +414,12 @@ def compare(
     sizes_of = {_task_id(t): _task_size(t) for t in tasks}
     known = _known_seconds(cache_dir)
     expected = {task_id: _expected_seconds(known, task_id[0], task_id[1], n) for task_id, n in sizes_of.items()}
+    # Only the tasks measured before at this size tell how fast this run goes: a guess scaled
+    # from another size that proves wrong is no sign of the machine's speed.
     results, n_cached, measured = {}, 0, {}
     with cluster(scheduler, scatter=arrays):
         workers = min(joblib.effective_n_jobs(n_jobs), len(tasks))  # the cluster's, under a scheduler
-        with Progress(len(tasks), "compare", enabled=progress, expected=list(expected.values()),
+        with Progress(len(tasks), "compare", enabled=progress, expected=[e for e, _ in expected.values()],
                       workers=workers) as bar:
             outcomes = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
                 delayed(_run)(cache, *t) for t in tasks)
@@ -423,8 +428,9 @@ def compare(
                 n_cached += cached
                 if not cached:
                     measured[_timing_key(task_id[0], task_id[1], sizes_of[task_id])] = round(seconds, 2)
+                seconds_expected, measured_before = expected[task_id]
                 bar.update(" ".join(str(p) for p in task_id if p is not None) + (" (cached)" if cached else ""),
-                           expected=expected[task_id], seconds=None if cached else seconds)
+                           expected=seconds_expected, seconds=seconds if measured_before and not cached else None)
     if cache_dir is not None and measured:
         _record_seconds(cache_dir, measured)
 
