@@ -187,6 +187,10 @@ def test_rerun_takes_every_result_from_the_cache(report):
     c, _, tmp = report
     again = compare(["logreg", "pca_knn"], TINY, cache_dir=tmp / "cache", log_path=tmp / "log.sqlite")
     assert again.environment["cached_tasks"] == again.environment["tasks"]
+    # drawn again from the cache, the report still says what computing it took
+    assert again.environment["computed_by"]["wall_seconds"] == c.environment["wall_seconds"]
+    header = (write_report(again, tmp / "again") / "index.html").read_text()
+    assert "from the cache of the run that computed it" in header
     pd.testing.assert_frame_equal(again.cv, c.cv)
     np.testing.assert_array_equal(again.final["pca_knn"]["proba"], c.final["pca_knn"]["proba"])
     # a changed setting recomputes only what depends on it
@@ -239,7 +243,7 @@ def test_code_fingerprint_follows_the_workbench_and_a_users_own_classes(tmp_path
     # change nothing (the report is rendered again from the cache)
     third = code_fingerprint([pipe], root=package)
     (package / "app").mkdir()
-    for name in ("report.py", "progress.py", "cli.py", "app/main.py"):
+    for name in ("report.py", "progress.py", "cli.py", "explain.py", "app/main.py"):
         (package / name).write_text("X = 1\n")
     assert code_fingerprint([pipe], root=package) == third
 

@@ -92,7 +92,7 @@ class Comparison:
 # Modules that show results and run no task: a change to how the report is drawn, to the
 # progress line, the command line or the app recomputes nothing (the report is rendered again
 # from the cache in seconds).
-PRESENTATION = ("report.py", "progress.py", "cli.py", "app/")
+PRESENTATION = ("report.py", "progress.py", "cli.py", "explain.py", "app/")
 
 
 def code_fingerprint(pipes, root: Path | None = None) -> str:
@@ -449,6 +449,8 @@ def compare(
     environment = _environment(s, command, started, time.perf_counter() - wall, n_cached, len(tasks), {
         "cross-validation": dataset_checksum(X_cv, y_cv), "final fit": train_checksum,
         "test": dataset_checksum(X_test, y_test), "robustness": dataset_checksum(X_rob, y_rob)})
+    if cache is not None:
+        _remember_run(Path(cache), names, environment)
     return Comparison(names, s, cv.sort_values(["pipeline", "fold"], ignore_index=True), final,
                       learning.sort_values(["pipeline", "n_train"], ignore_index=True), robustness, user,
                       X_test, y_test, environment)
@@ -469,6 +471,28 @@ def _refusals(final: dict, X_test, X_non) -> None:
         result["refuses_non_digits"] = float(non_digits.mean())
         result["refuses_digits"] = float(refused(result["proba"], gate_test, DEFAULT_THRESHOLD).mean())
         result["digit_gate"] = gate is not None
+
+
+RUNS = "runs.json"
+
+
+def _remember_run(cache: Path, names: list[str], environment: dict) -> None:
+    """Keep, in the cache folder of this code, how long the run that computed these results
+    took; a later run that finds every result in the cache (a report drawn again) says it under
+    ``"computed_by"``, so that its header still tells what the comparison costs."""
+    import json
+
+    key = joblib.hash((sorted(names), environment["settings"], environment["data_sha256"]))
+    path = cache / RUNS
+    try:
+        runs = json.loads(path.read_text()) if path.is_file() else {}
+    except ValueError:
+        runs = {}
+    if environment["cached_tasks"] < environment["tasks"]:
+        runs[key] = {k: environment[k] for k in ("command", "started", "wall_seconds", "tasks", "cached_tasks")}
+        path.write_text(json.dumps(runs, indent=1) + "\n")
+    elif key in runs:
+        environment["computed_by"] = runs[key]
 
 
 def _environment(settings, command, started, wall, n_cached, n_tasks, checksums) -> dict:

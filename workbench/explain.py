@@ -11,6 +11,7 @@ on the image the classifier sees, so covering a stroke never re-centres the digi
 
 from __future__ import annotations
 
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -113,10 +114,14 @@ def explain_png(path: str | Path, reading, pipeline, *, title: str = "") -> Path
         axes[0, 0].text(0.5, 0.5, "no digits found", ha="center", va="center")
     for axis in axes.ravel():
         axis.set_axis_off()
-    figure.suptitle(f"{title}\nmodel {reading.model}: what it saw (top), where covering the image lowers its "
-                    "answer most (bottom)", fontsize=8)
+    # the title wrapped to the figure's width (about 13 characters an inch at 8 points): one
+    # digit's figure is 3.2 inches wide, and a long file name or sentence ran off both sides
+    said = [title, f"model {reading.model}: what it saw (top), where covering the image lowers its answer "
+            "most (bottom)"]
+    width = max(24, int(13 * figure.get_figwidth()))
+    figure.suptitle("\n".join(textwrap.fill(line, width) for line in said if line), fontsize=8)
     figure.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=100)
+    figure.savefig(path, dpi=100, bbox_inches="tight", pad_inches=0.1)
     plt.close(figure)
     return path

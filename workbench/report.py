@@ -250,7 +250,8 @@ def _fig_tradeoff(board, styles):
     ax.set_yscale("log")
     ax.invert_yaxis()
     ax.margins(x=0.15, y=0.12)
-    for axis in (ax.xaxis, ax.yaxis):
+    for axis in (ax.xaxis, ax.yaxis):  # 0.2, 0.5, 1, 2, 5, 10: every tick named
+        axis.set_major_locator(matplotlib.ticker.LogLocator(subs=(1.0, 2.0, 5.0)))
         axis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
         axis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("single-image latency, median (ms, log scale)")
@@ -566,6 +567,8 @@ def write_report(c: Comparison, out: str | Path = "reports") -> Path:
         "n_train": int(c.learning.n_train.max()), "n_pairs": len(fmt_pairs),
         "reused": [name for name in order if c.final[name].get("reused_model")],
         "took": _took(env["wall_seconds"]),
+        "computed": env.get("computed_by") and {**env["computed_by"],
+                                                "took": _took(env["computed_by"]["wall_seconds"])},
         "tables": {
             "leaderboard": fmt_board.to_html(index=False, table_id="leaderboard", border=0),
             "pairs": fmt_pairs.to_html(index=False, table_id="pairwise", border=0),

@@ -48,7 +48,7 @@ def refresh(state: AppState) -> None:
             dpg.add_text(meta.get("pipeline", "?"))
             accuracy = meta.get("test", {}).get("accuracy")
             dpg.add_text(f"{accuracy:.2%}" if accuracy is not None else "-")
-            dpg.add_text("measuring...", tag=f"model_latency_{name}")
+            dpg.add_text("loading...", tag=f"model_latency_{name}")  # in the background; then its latency
             dpg.add_text(_size(meta.get("file_bytes", 0)))
             # DearPyGui passes (sender, app_data, user_data): the name travels as user_data.
             dpg.add_button(label="use", tag=tags.MODEL_USE_PREFIX + name, user_data=name,
