@@ -370,3 +370,68 @@ def test_the_progress_estimate_weighs_tasks_by_what_they_took_before(report, tmp
                   clock=iter([0.0, 1.0]).__next__) as bar:
         bar.update("logreg", expected=1.0, seconds=1.0)
     assert "about 5 min 02 s expected" in out.getvalue() and "about 5 min 01 s left" in out.getvalue()
+
+
+def test_the_page_loads_nothing_from_elsewhere(report):
+    """Scripts, styles and images are inside the page: it opens offline, from a mail or a zip."""
+    import re
+
+    _, folder, _ = report
+    page = (folder / "index.html").read_text()
+    assert not re.search(r"<(script|img|link|iframe|source|video|audio)\b[^>]*\b(src|href)\s*=\s*[\"']?(https?:)?//",
+                         page, re.IGNORECASE)
+    assert not re.search(r"url\(\s*[\"']?(https?:)?//|@import", page, re.IGNORECASE)
+    assert "<script src" not in page.lower()
+
+
+SHIM = """
+// The few DOM calls the report's sort script makes, over the leaderboard's cells.
+const data = JSON.parse(require("fs").readFileSync(0, "utf8"));
+const body = {rows: data.body.map(cells => ({cells: cells.map(text => ({textContent: text}))})),
+              appendChild(row) { this.rows.splice(this.rows.indexOf(row), 1); this.rows.push(row); }};
+const table = {tBodies: [body]}, clicks = [];
+const header = {ths: null, querySelectorAll() { return this.ths; }};
+header.ths = data.header.map((_, i) => ({attrs: {}, getAttribute(k) { return this.attrs[k] ?? null; },
+  setAttribute(k, v) { this.attrs[k] = v; }, removeAttribute(k) { delete this.attrs[k]; },
+  closest(what) { return what === "table" ? table : header; },
+  addEventListener(_, f) { clicks[i] = f; }}));
+global.document = {querySelectorAll() { return header.ths; }};
+eval(data.script);
+const out = [];
+for (const column of data.clicks) {
+  clicks[column]();
+  out.push({rows: body.rows.map(r => r.cells.map(c => c.textContent)), sort: header.ths[column].attrs["aria-sort"]});
+}
+console.log(JSON.stringify(out));
+"""
+
+
+def test_sorting_the_leaderboard_keeps_every_row_whole(report, tmp_path):
+    """The leaderboard's inline script, run under Node over the page's own table: a click sorts
+    by that column (numbers by value, "98.30 ± 0.38%" by 98.30), a second click reverses, and
+    every row keeps its cells together."""
+    import re
+    import shutil
+    import subprocess
+
+    node = shutil.which("node") or shutil.which("nodejs")
+    if node is None:
+        pytest.skip("Node.js is not installed (bash .ci/setup installs it)")
+    _, folder, _ = report
+    html = (folder / "index.html").read_text()
+    page = _Links()
+    page.feed(html)
+    header, *body = page.tables["leaderboard"]
+    script = re.search(r"<script>(.*?)</script>", html, re.S).group(1)
+    accuracy, pipeline = header.index("test accuracy"), header.index("pipeline")
+    data = {"header": header, "body": body, "script": script, "clicks": [accuracy, accuracy, pipeline]}
+    result = subprocess.run([node, "-e", SHIM], input=json.dumps(data), capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    up, down, by_name = json.loads(result.stdout)
+    for state in (up, down, by_name):
+        assert sorted(map(tuple, state["rows"])) == sorted(map(tuple, body))  # the same rows, whole
+    values = [float(row[accuracy].rstrip("%")) for row in up["rows"]]
+    assert values == sorted(values) and up["sort"] == "ascending"
+    assert [row[accuracy] for row in down["rows"]] == [row[accuracy] for row in reversed(up["rows"])]
+    assert down["sort"] == "descending"
+    assert [row[pipeline] for row in by_name["rows"]] == sorted(row[pipeline] for row in body)
