@@ -97,9 +97,12 @@ WINDOW = (1280, 800)  # the smallest the layout is made for; larger screens get 
 MAX_WINDOW = (1680, 1050)
 
 
-def window_size() -> tuple[int, int]:
-    """The window's size: most of the X screen (``xrandr``'s screen, read through Xlib), within
-    :data:`WINDOW` and :data:`MAX_WINDOW`; :data:`WINDOW` where the screen cannot be asked."""
+def window_size() -> tuple[tuple[int, int], object]:
+    """The window's size: most of the X screen (read through Xlib), within :data:`WINDOW` and
+    :data:`MAX_WINDOW`; :data:`WINDOW` where the screen cannot be asked. Also a function that
+    closes the connection it opened: call it once the window is shown, not before (an X server
+    without other clients resets when the last one leaves, and the window's own connection,
+    made meanwhile, would fail: measured under Xvfb, two app tests in six)."""
     import ctypes
     import ctypes.util
 
@@ -110,16 +113,16 @@ def window_size() -> tuple[int, int]:
         xlib.XDefaultScreen.argtypes = xlib.XCloseDisplay.argtypes = [ctypes.c_void_p]
         xlib.XDisplayWidth.argtypes = xlib.XDisplayHeight.argtypes = [ctypes.c_void_p, ctypes.c_int]
         display = xlib.XOpenDisplay(None)
-        if not display:
-            return WINDOW
-        screen = xlib.XDefaultScreen(display)
-        width, height = xlib.XDisplayWidth(display, screen), xlib.XDisplayHeight(display, screen)
-        xlib.XCloseDisplay(display)
     except (OSError, AttributeError):
-        return WINDOW
+        return WINDOW, lambda: None
+    if not display:
+        return WINDOW, lambda: None
+    screen = xlib.XDefaultScreen(display)
+    width, height = xlib.XDisplayWidth(display, screen), xlib.XDisplayHeight(display, screen)
     # leave room for a desktop's panels and the window's title bar
-    return (max(min(width, WINDOW[0]), min(int(0.94 * width), MAX_WINDOW[0])),
+    size = (max(min(width, WINDOW[0]), min(int(0.94 * width), MAX_WINDOW[0])),
             max(min(height, WINDOW[1]), min(int(0.9 * height), MAX_WINDOW[1])))
+    return size, lambda: xlib.XCloseDisplay(display)
 
 
 def run(model: str = "cnn", camera: str | None = "demo", log_path: str | None = None,
@@ -171,10 +174,11 @@ def run(model: str = "cnn", camera: str | None = "demo", log_path: str | None = 
             dpg.bind_font(text_font)
             dpg.bind_item_font(tags.DRAW_RESULT, answer_font)
             dpg.bind_item_font(tags.CAMERA_READING, answer_font)
-        width, height = window_size()
+        (width, height), close_screen_query = window_size()
         dpg.create_viewport(title=tags.VIEWPORT_TITLE, width=width, height=height, x_pos=0, y_pos=0)
         dpg.setup_dearpygui()
         dpg.show_viewport()
+        close_screen_query()
         dpg.set_primary_window(tags.WINDOW, True)
         if camera:
             camera_panel.open_camera(state, camera)
