@@ -17,7 +17,7 @@ import numpy as np
 
 from workbench.live import touching
 from workbench.live.canvas import read_canvas
-from workbench.live.frame import Candidate, find_digits
+from workbench.live.frame import find_digits
 from workbench.live.gate import Gate, refused
 from workbench.live.reading import Digit, Reading
 
@@ -170,24 +170,29 @@ class Predictor:
             gate_refused = gate.refuses(inputs, photo=photo, normalised=normalised)
         return proba, gate_refused, refused(proba, gate_refused, self.threshold)
 
+    def _digits(self, boxes, images, lines, *, photo: bool, active: ActiveModel) -> list[Digit]:
+        """The model's and the gate's answer for each image, as Digits."""
+        if not images:
+            return []
+        proba, gate_refused, unsure = self._judge(images, photo=photo, active=active)
+        classes = active.pipeline.classes_
+        digits = []
+        for box, image, p, no, no_label, line in zip(boxes, images, proba, gate_refused, unsure, lines, strict=True):
+            best = int(np.argmax(p))
+            label = None if no_label else int(classes[best])
+            digits.append(Digit(tuple(box), label, float(p[best]), p, image, refused=bool(no), line=line))
+        return digits
+
     def _read(self, boxes, images, start, *, photo: bool = False, active: ActiveModel | None = None,
               lines=None) -> Reading:
         active = active or self.active
-        digits = []
-        if images:
-            proba, gate_refused, unsure = self._judge(images, photo=photo, active=active)
-            classes = active.pipeline.classes_
-            lines = lines if lines is not None else [0] * len(boxes)
-            for box, image, p, no, no_label, line in zip(boxes, images, proba, gate_refused, unsure, lines,
-                                                          strict=True):
-                best = int(np.argmax(p))
-                label = None if no_label else int(classes[best])
-                digits.append(Digit(tuple(box), label, float(p[best]), p, image, refused=bool(no), line=line))
+        lines = lines if lines is not None else [0] * len(boxes)
+        digits = self._digits(boxes, images, lines, photo=photo, active=active)
         return Reading(digits, active.name, active.sha256, time.perf_counter() - start)
 
-    def _cut_touching(self, found: list, reading: Reading) -> list:
-        """The candidates with each blob that holds digits written touching replaced by its
-        pieces: a blob the model is unsure of, wide for its line, is cut where
+    def _cut_touching(self, found: list, reading: Reading) -> list[Digit]:
+        """The reading's digits with each blob that holds digits written touching replaced by
+        its pieces: a blob the model is unsure of, wide for its line, is cut where
         :func:`workbench.live.touching.cut_columns` proposes, and the cut whose pieces the model
         reads surest is kept when it is sure of every piece, the gate takes each for a digit
         and they are not all 1s (the rules and their measurements: :mod:`workbench.live.touching`)."""
@@ -207,25 +212,25 @@ class Predictor:
             if cuts := [cut for cut in cuts if cut is not None]:
                 tries.append((i, cuts))
         if not tries:
-            return found
-        images = [image for _, cuts in tries for cut in cuts for _, image in cut]
-        proba, gate_refused, unsure = self._judge(images, photo=True, active=self.active)
-        sureness = np.where(unsure | gate_refused, 0.0, proba.max(axis=1))
-        # two strokes read as 1s are a V, U, W, X or Y cut at its vertex, not two digits
-        ones = list(self.active.pipeline.classes_).index(1) if 1 in self.active.pipeline.classes_ else -1
+            return reading.digits
+        # every piece of every cut read in one batch, as Digits on the blob's line
+        pieces = self._digits([box for _, cuts in tries for cut in cuts for box, _ in cut],
+                              [image for _, cuts in tries for cut in cuts for _, image in cut],
+                              [found[i].line for i, cuts in tries for cut in cuts for _ in cut],
+                              photo=True, active=self.active)
         replaced, k = {}, 0
         for i, cuts in tries:
             best, best_score = None, touching.SURE
             for cut in cuts:
-                score = float(sureness[k : k + len(cut)].min())
-                labels = proba[k : k + len(cut)].argmax(axis=1)
-                if score >= best_score and not (labels == ones).all():
-                    best, best_score = cut, score
+                read = pieces[k : k + len(cut)]
+                score = min(0.0 if d.refused or d.label is None else d.confidence for d in read)
+                # two strokes read as 1s are a V, U, W, X or Y cut at its vertex, not two digits
+                if score >= best_score and not all(d.label == 1 for d in read):
+                    best, best_score = read, score
                 k += len(cut)
             if best is not None:
-                line = found[i].line
-                replaced[i] = [Candidate(box, image, line) for box, image in best]
-        return [piece for i, c in enumerate(found) for piece in replaced.get(i, [c])]
+                replaced[i] = best
+        return [piece for i, d in enumerate(reading.digits) for piece in replaced.get(i, [d])]
 
     def read_frame(self, frame) -> Reading:
         """Read every digit of a photo or camera frame (see :func:`find_digits`); digits written
@@ -234,11 +239,10 @@ class Predictor:
         found = find_digits(frame)
         reading = self._read([c.box for c in found], [c.image for c in found], start, photo=True,
                              lines=[c.line for c in found])
-        cut = self._cut_touching(found, reading)
-        if cut is found:
+        digits = self._cut_touching(found, reading)
+        if digits is reading.digits:
             return reading
-        return self._read([c.box for c in cut], [c.image for c in cut], start, photo=True,
-                          lines=[c.line for c in cut])
+        return Reading(digits, reading.model, reading.model_sha256, time.perf_counter() - start)
 
     def read_canvas(self, canvas, active: ActiveModel | None = None) -> Reading:
         """Read a drawing of one digit; an empty canvas gives a reading with no digits.
