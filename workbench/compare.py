@@ -215,20 +215,19 @@ def _run(cache_dir: str | None, kind: str, name: str, *task) -> tuple:
     (see :func:`workbench.distributed.cluster`), not once per task.
     """
     start = time.perf_counter()
-    task_id, result, cached = _task(cache_dir, kind, name, *task)
-    return task_id, result, cached, time.perf_counter() - start
+    result, cached = _task(cache_dir, kind, name, *task)
+    return _task_id((kind, name, *task)), result, cached, time.perf_counter() - start
 
 
 def _task(cache_dir: str | None, kind: str, name: str, *task) -> tuple:
+    """One task's ``(result, cached)``."""
     memory = Memory(cache_dir, verbose=0)
     if kind == "cv":  # the same fold as `workbench cv` fits
         fold, pipe, X, y, train, test = task
-        func, args = memory.cache(_fit_fold), (pipe, X, y, train, test, name, fold)
-        return (kind, name, fold), *_call(func, args)
+        return _call(memory.cache(_fit_fold), (pipe, X, y, train, test, name, fold))
     if kind == "learning":
-        size, pipe, X, y, X_test, y_test = task
-        func, args = memory.cache(_learning_point), (pipe, X, y, X_test, y_test)
-        return (kind, name, size), *_call(func, args)
+        _, pipe, X, y, X_test, y_test = task
+        return _call(memory.cache(_learning_point), (pipe, X, y, X_test, y_test))
     # final: fit (or load the saved model), then assess; the user's corrections are not cached
     (pipe, X, y, saved, X_test, y_test, X_rob, y_rob, corruptions, latency_calls, random_state, X_non,
      X_user, y_user) = task
@@ -246,7 +245,7 @@ def _task(cache_dir: str | None, kind: str, name: str, *task) -> tuple:
     result = {**result, "fit_seconds": fit_seconds, "reused_model": saved is not None}
     if X_user is not None:
         result["user_accuracy"] = accuracy_score(y_user, model.predict(X_user))
-    return (kind, name, None), result, cached and assess_cached
+    return result, cached and assess_cached
 
 
 def _call(func, args) -> tuple:
@@ -264,6 +263,7 @@ TIMINGS = "timings.json"
 
 
 def _task_id(task: tuple) -> tuple:
+    """A task's name: ``(kind, pipeline, fold or training images)``, ``(final, pipeline, None)``."""
     kind, name = task[0], task[1]
     return (kind, name, None) if kind == "final" else (kind, name, task[2])
 
@@ -282,16 +282,27 @@ def _timing_key(kind: str, name: str, n: int) -> str:
     return f"{kind} {name} {n}"
 
 
+def _json_dict(path: Path) -> dict:
+    """A JSON object kept in the cache folder, or {} when there is none or it is damaged (it
+    only costs an estimate or a header line, and is written again at the end of the run)."""
+    import json
+
+    try:
+        found = json.loads(path.read_text()) if path.is_file() else {}
+    except (ValueError, UnicodeDecodeError):
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
 def _known_seconds(cache_dir) -> dict[str, float]:
     import json
     from importlib.resources import files
 
     known = json.loads(files("workbench").joinpath("task_seconds.json").read_text())
-    path = Path(cache_dir) / TIMINGS if cache_dir is not None else None
-    if path is not None and path.is_file():
+    if cache_dir is not None:
         try:
-            known.update({k: float(v) for k, v in json.loads(path.read_text()).items()})
-        except (ValueError, AttributeError, TypeError):
+            known.update({k: float(v) for k, v in _json_dict(Path(cache_dir) / TIMINGS).items()})
+        except (ValueError, TypeError):
             pass  # a damaged timings file only costs the estimate; it is rewritten at the end
     return known
 
@@ -316,13 +327,7 @@ def _record_seconds(cache_dir, measured: dict[str, float]) -> None:
     import json
 
     path = Path(cache_dir) / TIMINGS
-    known = {}
-    if path.is_file():
-        try:
-            known = dict(json.loads(path.read_text()))
-        except (ValueError, TypeError):
-            known = {}
-    known.update(measured)
+    known = {**_json_dict(path), **measured}
     path.write_text(json.dumps(dict(sorted(known.items())), indent=1) + "\n")
 
 
@@ -414,8 +419,6 @@ def compare(
     sizes_of = {_task_id(t): _task_size(t) for t in tasks}
     known = _known_seconds(cache_dir)
     expected = {task_id: _expected_seconds(known, task_id[0], task_id[1], n) for task_id, n in sizes_of.items()}
-    # Only the tasks measured before at this size tell how fast this run goes: a guess scaled
-    # from another size that proves wrong is no sign of the machine's speed.
     results, n_cached, measured = {}, 0, {}
     with cluster(scheduler, scatter=arrays):
         workers = min(joblib.effective_n_jobs(n_jobs), len(tasks))  # the cluster's, under a scheduler
@@ -428,6 +431,8 @@ def compare(
                 n_cached += cached
                 if not cached:
                     measured[_timing_key(task_id[0], task_id[1], sizes_of[task_id])] = round(seconds, 2)
+                # Only the tasks measured before at this size tell how fast this run goes: a guess
+                # scaled from another size that proves wrong is no sign of the machine's speed.
                 seconds_expected, measured_before = expected[task_id]
                 bar.update(" ".join(str(p) for p in task_id if p is not None) + (" (cached)" if cached else ""),
                            expected=seconds_expected, seconds=seconds if measured_before and not cached else None)
@@ -484,10 +489,7 @@ def _remember_run(cache: Path, names: list[str], environment: dict) -> None:
 
     key = joblib.hash((sorted(names), environment["settings"], environment["data_sha256"]))
     path = cache / RUNS
-    try:
-        runs = json.loads(path.read_text()) if path.is_file() else {}
-    except ValueError:
-        runs = {}
+    runs = _json_dict(path)
     if environment["cached_tasks"] < environment["tasks"]:
         runs[key] = {k: environment[k] for k in ("command", "started", "wall_seconds", "tasks", "cached_tasks")}
         path.write_text(json.dumps(runs, indent=1) + "\n")
