@@ -208,31 +208,26 @@ def _place_labels(ax, points, names, styles) -> None:
     """Name each point beside it where the name overlaps no other name or point: the first
     free place of eight around it, farther out if none is; a name that finds no place is left
     to the legend."""
-    fig = ax.figure
-    fig.canvas.draw()
-    renderer = fig.canvas.get_renderer()
+    import itertools
+
+    ax.figure.canvas.draw()
+    renderer = ax.figure.canvas.get_renderer()
+    frame = ax.get_window_extent(renderer)
     taken = [ax.transData.transform(p) for p in points]
     boxes = []  # display-space boxes of the names placed so far
     offsets = [(7, 3), (7, -11), (-7, 3), (-7, -11), (0, 9), (0, -15), (14, -4), (-14, -4)]
     for (x, y), name in sorted(zip(points, names, strict=True), key=lambda item: -item[0][1]):
-        for scale in (1, 2, 3):
-            for dx, dy in offsets:
-                text = ax.annotate(name, (x, y), xytext=(scale * dx, scale * dy), textcoords="offset points",
-                                   fontsize=8, ha="left" if dx > 0 else "right" if dx < 0 else "center",
-                                   color="black", arrowprops=None if scale == 1 else
-                                   {"arrowstyle": "-", "color": styles[name]["color"], "lw": 0.6})
-                box = text.get_window_extent(renderer).expanded(1.05, 1.15)
-                inside = ax.get_window_extent(renderer).contains(box.x0, box.y0) and \
-                    ax.get_window_extent(renderer).contains(box.x1, box.y1)
-                clear = not any(box.overlaps(b) for b in boxes) and not any(
-                    box.contains(px, py) for px, py in taken)
-                if inside and clear:
-                    boxes.append(box)
-                    break
-                text.remove()
-            else:
-                continue
-            break
+        for scale, (dx, dy) in itertools.product((1, 2, 3), offsets):
+            text = ax.annotate(name, (x, y), xytext=(scale * dx, scale * dy), textcoords="offset points",
+                               fontsize=8, ha="left" if dx > 0 else "right" if dx < 0 else "center",
+                               color="black", arrowprops=None if scale == 1 else
+                               {"arrowstyle": "-", "color": styles[name]["color"], "lw": 0.6})
+            box = text.get_window_extent(renderer).expanded(1.05, 1.15)
+            inside = frame.contains(box.x0, box.y0) and frame.contains(box.x1, box.y1)
+            if inside and not any(box.overlaps(b) for b in boxes) and not any(box.contains(*p) for p in taken):
+                boxes.append(box)
+                break
+            text.remove()
 
 
 def _fig_tradeoff(board, styles):
