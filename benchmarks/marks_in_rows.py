@@ -4,9 +4,10 @@ as two (a letter's two strokes cut apart as digits written touching)?
 
     .venv/bin/python benchmarks/marks_in_rows.py [--rows 600] [--seed 7] [--model cnn]
 
-The rows are made as ``tests/test_rows.py`` makes its 24 (five MNIST test digits scanned dark on
-light, 40-90 pixels high, gaps of 0.15-0.6 digit heights, one digit replaced by a letter or a
-scribble of ``synth.non_digit``), here as many as asked, with another seed. Prints how many
+The rows are ``synth.row_with_a_mark``'s, the generator of ``tests/test_rows.py``'s 24 (five
+MNIST test digits scanned dark on light, 40-90 pixels high, gaps of 0.15-0.6 digit heights, one
+digit replaced by a letter or a scribble of ``synth.non_digit``), here as many as asked, with
+another seed. Prints how many
 readings are shorter, longer, and of the right length with the mark refused in its place.
 """
 
@@ -14,12 +15,11 @@ from __future__ import annotations
 
 import argparse
 
-import cv2
 import numpy as np
 
 from workbench import load_mnist
 from workbench.live.predictor import Predictor
-from workbench.synth import _in_a_line, _scan_glyph, non_digit
+from workbench.synth import row_with_a_mark
 
 
 def main(argv=None) -> None:
@@ -33,14 +33,7 @@ def main(argv=None) -> None:
     rng = np.random.default_rng(args.seed)
     counts = {"shorter": 0, "longer": 0, "refused in place": 0, "right length, mark read as a digit": 0}
     for n in range(args.rows):
-        picked = rng.choice(len(X_test), 5, replace=False)
-        height = int(rng.integers(40, 90))
-        glyphs = [_scan_glyph(cv2.resize(X_test[i], (112, 112), interpolation=cv2.INTER_CUBIC), height)
-                  for i in picked]
-        odd = int(rng.integers(5))
-        glyphs[odd] = _scan_glyph(non_digit(("handwritten letter", "scribble")[n % 2], rng)[0], height)
-        ink = _in_a_line(glyphs, int(rng.uniform(0.15, 0.6) * height), rng, (3 * height, 9 * height), height // 2)
-        scan = np.clip(235 - 204 * ink + rng.normal(0, 3, ink.shape), 0, 255).astype(np.uint8)
+        scan, _, odd = row_with_a_mark(X_test, rng, ("handwritten letter", "scribble")[n % 2])
         text = predictor.read_frame(scan).text
         if len(text) < 5:
             counts["shorter"] += 1

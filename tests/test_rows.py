@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from workbench.live.reading import Digit, Reading, marks_in_rows
-from workbench.synth import _in_a_line, _scan_glyph, non_digit
+from workbench.synth import _in_a_line, _scan_glyph, row_with_a_mark, scanned_dark
 
 
 def _reading(*marks) -> Reading:
@@ -58,14 +58,8 @@ def test_a_number_with_a_letter_or_a_scribble_in_it_keeps_its_length(predictor, 
     rng = np.random.default_rng(0)
     refused_in_place = 0
     for n in range(24):
-        picked = rng.choice(len(X_test), 5, replace=False)
-        height = int(rng.integers(40, 90))
-        glyphs = [_scan_glyph(cv2.resize(X_test[i], (112, 112), interpolation=cv2.INTER_CUBIC), height) for i in picked]
-        odd = int(rng.integers(5))
         kind = ("handwritten letter", "scribble")[n % 2]
-        glyphs[odd] = _scan_glyph(non_digit(kind, rng)[0], height)
-        ink = _in_a_line(glyphs, int(rng.uniform(0.15, 0.6) * height), rng, (3 * height, 9 * height), height // 2)
-        scan = np.clip(235 - 204 * ink + rng.normal(0, 3, ink.shape), 0, 255).astype(np.uint8)
+        scan, _, odd = row_with_a_mark(X_test, rng, kind)
         reading = predictor.read_frame(scan)
         assert len(reading.text) == 5, (n, kind, reading.text, [d.refused for d in reading.digits])
         if reading.digits[odd].refused:
@@ -89,7 +83,7 @@ def test_digits_written_touching_are_read_apart(predictor, mnist_small, monkeypa
         height = int(rng.integers(48, 96))
         glyphs = [_scan_glyph(cv2.resize(X_test[i], (112, 112), interpolation=cv2.INTER_CUBIC), height) for i in picked]
         ink = _in_a_line(glyphs, -int(0.04 * height), rng, (3 * height, 5 * height), height // 2)
-        rows.append((np.clip(235 - 204 * ink + rng.normal(0, 3, ink.shape), 0, 255).astype(np.uint8),
+        rows.append((scanned_dark(ink, rng),
                      "".join(str(y_test[i]) for i in picked)))
 
     def in_place():

@@ -398,3 +398,23 @@ def scanned_row(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     gap = int(rng.uniform(0.0, 1.0) * np.mean([g.shape[1] for g in glyphs]))
     size = (3 * height, sum(g.shape[1] for g in glyphs) + gap * (len(glyphs) - 1) + 2 * height)
     return _scan(_in_a_line(glyphs, gap, rng, size, height // 2), rng)
+
+
+def scanned_dark(ink: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Float ink (1 = ink) scanned plainly: dark ink (31) on light paper (235), sensor noise of
+    3 levels; uint8. (:func:`_scan` varies paper, ink and polarity.)"""
+    return np.clip(235 - 204 * ink + rng.normal(0, 3, ink.shape), 0, 255).astype(np.uint8)
+
+
+def row_with_a_mark(digits: np.ndarray, rng: np.random.Generator, kind: str) -> tuple[np.ndarray, np.ndarray, int]:
+    """A row of five of ``digits`` (MNIST-convention 28x28) with one replaced by a non-digit of
+    ``kind`` (:func:`non_digit`: "handwritten letter", "scribble", ...), 40-90 pixels high, gaps
+    of 0.15-0.6 digit heights, scanned dark on light. Returns the scan, the indices of the five
+    digits picked and the place of the mark."""
+    picked = rng.choice(len(digits), 5, replace=False)
+    height = int(rng.integers(40, 90))
+    glyphs = [_scan_glyph(cv2.resize(digits[i], (112, 112), interpolation=cv2.INTER_CUBIC), height) for i in picked]
+    odd = int(rng.integers(5))
+    glyphs[odd] = _scan_glyph(non_digit(kind, rng)[0], height)
+    ink = _in_a_line(glyphs, int(rng.uniform(0.15, 0.6) * height), rng, (3 * height, 9 * height), height // 2)
+    return scanned_dark(ink, rng), picked, odd
