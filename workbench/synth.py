@@ -126,6 +126,64 @@ def continental_user(X: np.ndarray, y: np.ndarray, rng: np.random.Generator, per
     return np.stack(images)[order], np.array(targets)[order]
 
 
+WRITERS = {"barred 7": 7, "flagged 1": 1, "closed 4": 4, "straight 9": 9, "crossed 2": 2}
+"""Simulated writers for :mod:`workbench.adapt`: each writes one digit in a style MNIST hardly
+holds (:func:`in_style`) and the other nine as MNIST does."""
+
+
+def _ink(digit: np.ndarray):
+    rows, cols = np.flatnonzero((digit > 128).any(1)), np.flatnonzero((digit > 128).any(0))
+    return rows, cols
+
+
+def _bar(digit: np.ndarray, y: int, half: int) -> None:
+    """A 2-pixel bar across the stroke that crosses row ``y``, ``half`` pixels either side."""
+    xs = np.flatnonzero(digit[y] > 128)
+    x = int(xs.mean()) if len(xs) else int(_ink(digit)[1].mean())
+    cv2.line(digit, (x - half, y), (x + half, y), 255, 2)
+
+
+def in_style(digit: np.ndarray, label: int, writer: str) -> np.ndarray:
+    """A 28x28 MNIST digit as ``writer`` (a key of :data:`WRITERS`) writes it: only that
+    writer's digit changes, the others are returned unchanged (a copy).
+
+    - barred 7: a bar through the stem at mid-height (MNIST's 7s read as 9 or unsure);
+    - flagged 1: a long flag down from the top and a foot (the shape of MNIST's 7s and 2s);
+    - closed 4: the two strokes joined at the top (a 9's loop);
+    - straight 9: the loop on a straight, upright stem, below the loop erased and redrawn;
+    - crossed 2: a bar through the middle of the diagonal (a Z-like 2).
+    """
+    digit = digit.copy()
+    rows, cols = _ink(digit)
+    if label != WRITERS[writer] or not len(rows):
+        return digit
+    top, bottom = int(rows[0]), int(rows[-1])
+    height = bottom - top
+    if label in (7, 2):
+        _bar(digit, int(round(top + (0.55 if label == 7 else 0.5) * height)), 5)
+    elif label == 1:
+        x = int(np.flatnonzero(digit[top] > 128).mean())
+        cv2.line(digit, (x, top), (x - int(0.45 * height), top + int(0.3 * height)), 255, 2)
+        x = int(np.flatnonzero(digit[bottom] > 128).mean())
+        half = int(0.25 * height)
+        cv2.line(digit, (x - half, bottom), (x + half, bottom), 255, 2)
+    elif label == 4:
+        upper = digit[top : top + max(2, height // 3)] > 128
+        ys, xs = np.nonzero(upper)
+        middle = (cols[0] + cols[-1]) / 2
+        left, right = xs < middle, xs >= middle
+        if left.any() and right.any():
+            i, j = np.flatnonzero(left)[np.argmin(ys[left])], np.flatnonzero(right)[np.argmin(ys[right])]
+            cv2.line(digit, (int(xs[i]), top + int(ys[i])), (int(xs[j]), top + int(ys[j])), 255, 2)
+    else:  # 9
+        middle = int(round(top + 0.5 * height))
+        loop = np.flatnonzero((digit[top : middle + 1] > 128).any(0))
+        digit[middle + 1 :] = 0
+        x = int(loop[-1]) - 1
+        cv2.line(digit, (x, middle - 2), (x, bottom), 255, 2)
+    return digit
+
+
 def printed(
     label: int,
     rng: np.random.Generator,
