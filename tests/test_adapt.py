@@ -119,9 +119,34 @@ def test_the_report_says_before_and_after(small_cnn, mnist, user):
     X, y, X_test, y_test = mnist
     _, report = adapt_from_log(small_cnn, *user[:2], X_train=X, y_train=y, X_test=X_test, y_test=y_test,
                                replay=500, neighbours=5, epochs=1)
-    assert report["corrections"]["used"] + report["corrections"]["held_out"] == 40
-    assert set(report["held_out_accuracy"]) == {"before", "after"}
+    assert report["corrections"]["used"] == 40
+    assert set(report["held_out_accuracy"]) == {"before", "after", "held_out", "learnt_from"}
     assert 0 <= report["mnist_test_accuracy"]["after"] <= 1 and report["mnist_test_accuracy"]["n"] == len(y_test)
+
+
+def test_every_correction_reaches_the_final_fit(small_cnn, mnist, user, monkeypatch):
+    """The held-out share measures the adaptation and then teaches too: the model returned was
+    fitted on every correction, the measuring fit on all but the held-out ones."""
+    X, y, X_test, y_test = mnist
+    corrections, labels = user[:2]
+    fits = []
+    real_fit = CNNClassifier.fit
+
+    def spy(self, images, targets):
+        fits.append({np.asarray(image).tobytes() for image in images})
+        return real_fit(self, images, targets)
+
+    monkeypatch.setattr(CNNClassifier, "fit", spy)
+    adapted, report = adapt_from_log(small_cnn, corrections, labels, X_train=X, y_train=y, X_test=X_test,
+                                     y_test=y_test, replay=300, neighbours=2, repeats=2, epochs=1)
+    assert len(fits) == 2  # the measuring fit, then the final one
+    seen = [small_cnn[0].transform(image[None])[0].tobytes() for image in corrections]  # as the network sees them
+    _, _, held_X, _ = split_corrections(corrections, labels)
+    held = {small_cnn[0].transform(image[None])[0].tobytes() for image in held_X}
+    assert held and not held & fits[0]  # the measure never saw the digits it is scored on
+    assert all(image in fits[1] for image in seen)  # the final fit saw every one
+    assert report["corrections"]["used"] == 40
+    assert report["held_out_accuracy"]["held_out"] == len(held) and report["held_out_accuracy"]["learnt_from"] == 30
 
 
 def test_workbench_adapt_saves_a_new_model_beside_the_old(models_dir, tmp_path, mnist, user, capsys):
@@ -137,9 +162,11 @@ def test_workbench_adapt_saves_a_new_model_beside_the_old(models_dir, tmp_path, 
     before = (models_dir / "mine.json").read_bytes()
     assert main(["adapt", "mine", "--log", str(log_path)]) == 0
     out = capsys.readouterr().out
-    assert "mine-adapted: adapted from mine" in out and "held-out corrections" in out
+    sevens = int(np.sum(user[1] == 7))  # logged as read 7: those labels confirm the answer
+    assert "mine-adapted: adapted from mine" in out and f"({40 - sevens} corrections, {sevens} confirmations)" in out
+    assert "your digits, 10 held out (adapted on the other 30 to measure)" in out
     meta = json.loads((models_dir / "mine-adapted.json").read_text())
-    assert meta["adapted_from"]["name"] == "mine" and meta["adaptation"]["corrections"]["used"] == 30
+    assert meta["adapted_from"]["name"] == "mine" and meta["adaptation"]["corrections"]["used"] == 40
     assert meta["test"]["n"] == 10_000
     assert (models_dir / "mine.json").read_bytes() == before  # nothing saved is lost
     load_model("mine-adapted")

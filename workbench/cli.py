@@ -521,17 +521,16 @@ def _adapt_flags(p):
 @command("adapt", "adapt a saved model to the corrected records of the prediction log, save it beside it",
          "workbench adapt cnn --name cnn-mine", _adapt_flags)
 def cmd_adapt(args) -> int:
-    from workbench.adapt import adapt_saved
+    from workbench.adapt import adapt_saved, describe
 
     path, report = adapt_saved(args.model, log=args.log, name=args.name, data_path=args.data,
                                command=_command(args), status=lambda text: log.info("%s", text))
-    used, held = report["corrections"]["used"], report["corrections"]["held_out"]
-    before, after = report["held_out_accuracy"]["before"], report["held_out_accuracy"]["after"]
-    mnist = report["mnist_test_accuracy"]
-    print(f"{path.stem}: adapted from {args.model} by {report['method']} on {used} corrections "
-          f"({report['adapt_seconds']:.0f} s)")
-    print(f"  your {held} held-out corrections: {before:.1%} -> {after:.1%}")
-    print(f"  MNIST test ({mnist['n']} images):   {mnist['before']:.2%} -> {mnist['after']:.2%}")
+    held, mnist = report["held_out_accuracy"], report["mnist_test_accuracy"]
+    print(f"{path.stem}: adapted from {args.model} by {report['method']} on {describe(report['corrections'])} "
+          f"in {report['adapt_seconds']:.0f} s")
+    print(f"  your digits, {held['held_out']} held out (adapted on the other {held['learnt_from']} to measure): "
+          f"{held['before']:.1%} -> {held['after']:.1%}")
+    print(f"  MNIST test ({mnist['n']} images): {mnist['before']:.2%} -> {mnist['after']:.2%}")
     print(f"saved {path} (the original {args.model} is unchanged: `workbench app --model {args.model}` to go back)")
     return 0
 

@@ -71,7 +71,8 @@ def adapt(state: AppState) -> None:
                                    command="workbench app: Adapt")
         held = report["held_out_accuracy"]
         mnist = report["mnist_test_accuracy"]
-        state.adapt_status = (f"{path.stem}: your held-out corrections {held['before']:.0%} -> {held['after']:.0%}, "
+        state.adapt_status = (f"{path.stem}: your {held['held_out']} held-out digits "
+                              f"{held['before']:.0%} -> {held['after']:.0%}, "
                               f"MNIST {mnist['before']:.2%} -> {mnist['after']:.2%}; now in use")
         state.pending_swap = state.predictor.swap(path.stem)
         return path
