@@ -15,7 +15,7 @@ from workbench.cli import main
 from workbench.cnn import CNNClassifier
 from workbench.live.log import PredictionLog
 from workbench.store import load_model, save_model
-from workbench.synth import CONTINENTAL, continental, continental_user
+from workbench.synth import CONTINENTAL, WRITERS, continental, continental_user, in_style
 from workbench.transforms import MnistNormalize
 
 
@@ -49,6 +49,14 @@ def test_the_continental_style_changes_only_its_digits():
         styled = continental(image, label)
         assert (styled != image).any() == (label in CONTINENTAL)
         assert (styled >= image).all()  # strokes added, none removed
+
+
+def test_each_simulated_writer_changes_only_their_digit():
+    X, y = load_mnist("test", subset=100)
+    for writer, digit in WRITERS.items():
+        changed = np.array([(in_style(image, label, writer) != image).any() for image, label in zip(X, y, strict=True)])
+        assert not changed[y != digit].any(), writer
+        assert changed[y == digit].mean() >= 0.9, writer  # a 4 written closed already stays as it is
 
 
 def test_fine_tuning_learns_the_users_style_and_keeps_mnist(small_cnn, mnist, user):

@@ -168,7 +168,7 @@ def in_style(digit: np.ndarray, label: int, writer: str) -> np.ndarray:
         half = int(0.25 * height)
         cv2.line(digit, (x - half, bottom), (x + half, bottom), 255, 2)
     elif label == 4:
-        upper = digit[top : top + max(2, height // 3)] > 128
+        upper = digit[top : top + max(2, height // 2)] > 128
         ys, xs = np.nonzero(upper)
         middle = (cols[0] + cols[-1]) / 2
         left, right = xs < middle, xs >= middle
