@@ -10,7 +10,7 @@ import pytest
 from sklearn.pipeline import Pipeline
 
 from workbench import load_mnist
-from workbench.adapt import AdaptError, adapt, adapt_from_log, nearest, split_corrections
+from workbench.adapt import AdaptError, adapt, adapt_from_log, confusable, nearest, split_corrections
 from workbench.cli import main
 from workbench.cnn import CNNClassifier
 from workbench.live.log import PredictionLog
@@ -121,6 +121,17 @@ def test_held_out_corrections_are_never_learnt_from(user):
 def test_nearest_finds_the_closest_training_images(mnist):
     X = mnist[0]
     assert set(nearest(X[:3], X, 1).tolist()) == {0, 1, 2}
+
+
+def test_confusable_images_are_of_other_classes(mnist):
+    X, y = mnist[0], mnist[1]
+    near = confusable(X[:20], y[:20], X, y, 5)
+    assert 20 <= len(near) <= 100
+    labels = {int(label) for label in y[:20]}
+    for i in near:  # each found for a correction of another class
+        assert labels - {int(y[i])}
+    sevens = confusable(X[y == 7][:1], np.array([7]), X, y, 5)
+    assert (y[sevens] != 7).all()
 
 
 def test_the_report_says_before_and_after(small_cnn, mnist, user):
