@@ -91,7 +91,8 @@ def main() -> None:
     print(f"\n{args.writer} writer, seed {args.seed}: {len(records)} records labelled "
           f"({int((records['label'] != records['origin'].map(stream)).sum())} were misread); "
           f"`workbench adapt` took {seconds:.0f} s, start to exit")
-    print(f"| | their {int((ey == own).sum())} other {own}s | {int((ey != own).sum())} other digits | all | MNIST test |")
+    n_own = int((ey == own).sum())
+    print(f"| | their {n_own} other {own}s | {len(ey) - n_own} other digits | all | MNIST test |")
     print("|---|---|---|---|---|")
     meta = json.loads((Path(env["WORKBENCH_MODELS"]) / f"{mine}.json").read_text())
     mnist = meta["adaptation"]["mnist_test_accuracy"]
