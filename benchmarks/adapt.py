@@ -3,6 +3,7 @@
     .venv/bin/python benchmarks/adapt.py [--writers "barred 7" ...] [--paths canvas files camera]
                                          [--seeds 0 1 2] [--corrections 20 60] [--model cnn]
                                          [--json results.json] [--set epochs=2 replay=20000 ...]
+    .venv/bin/python benchmarks/adapt.py --montage benchmarks/results/writers.png
 
 Each writer (:data:`workbench.synth.WRITERS`) writes one digit in a style MNIST hardly holds
 (:func:`workbench.synth.in_style` on MNIST *test* digits: a barred 7, a 1 with a flag and a
@@ -97,6 +98,16 @@ def scores(answers, labels, own: int, refused) -> dict:
             "unreadable": float(np.mean(refused))}
 
 
+def montage(path: str) -> None:
+    X, y = load_mnist("test")
+    pairs = []
+    for writer, digit in WRITERS.items():
+        first = X[y == digit][:10]
+        pairs.append(np.vstack([np.hstack(list(first)), np.hstack([in_style(d, digit, writer) for d in first])]))
+    image = np.vstack([np.pad(p, ((0, 6), (0, 0))) for p in pairs])
+    cv2.imwrite(path, cv2.resize(255 - image, None, fx=3, fy=3, interpolation=cv2.INTER_NEAREST))
+
+
 def _number(text: str):
     for kind in (int, float):
         try:
@@ -116,7 +127,11 @@ def main() -> None:
     parser.add_argument("--set", nargs="*", default=[], metavar="OPTION=VALUE",
                         help="an option of workbench.adapt.adapt, to try a recipe")
     parser.add_argument("--json", help="append each result to this file (one JSON object a line)")
+    parser.add_argument("--montage", metavar="PNG", help="only draw ten digits of each writer, before and after "
+                        "their style, into this file (docs' benchmarks/results/writers.png)")
     args = parser.parse_args()
+    if args.montage:
+        return montage(args.montage)
     options = {k: _number(v) for k, v in (o.split("=") for o in args.set)}
     X_test, y_test = load_mnist("test")
     X_train, y_train = load_mnist("train")

@@ -168,6 +168,25 @@ def test_every_correction_reaches_the_final_fit(small_cnn, mnist, user, monkeypa
     assert report["held_out_accuracy"]["held_out"] == len(held) and report["held_out_accuracy"]["learnt_from"] == 30
 
 
+def test_labels_from_every_way_in_are_the_same_examples(tmp_path, user):
+    """A drawing taught with the app's buttons, a file read by predict and labelled with `log
+    --correct`, a camera digit labelled in the Log tab (all PredictionLog.correct), a
+    confirmation among them: adapt gets the same images and labels whichever way they came."""
+    images, labels = user[0][:3], user[1][:3]
+    log_path = tmp_path / "log.sqlite"
+    with PredictionLog(log_path) as log:
+        ids = [log.add(source, "cnn", "0" * 64, read, 0.9, np.full(10, 0.1), 1.0, image)
+               for source, read, image in zip(("draw", "file", "camera"), (int(labels[0]), 3, 5), images, strict=True)]
+        log.correct(ids[0], int(labels[0]))  # the app's "That was a" button: a confirmation
+        log.correct(ids[2], int(labels[2]))  # the Log tab
+    assert main(["log", "--log", str(log_path), "--correct", f"{ids[1]}={int(labels[1])}"]) == 0
+    with PredictionLog(log_path) as log:
+        X, y = log.corrections()
+        assert log.count_confirmations() == 1
+    np.testing.assert_array_equal(X, images)
+    np.testing.assert_array_equal(y, labels)
+
+
 def test_workbench_adapt_saves_a_new_model_beside_the_old(models_dir, tmp_path, mnist, user, capsys):
     X, y, _, _ = mnist
     shipped = Path(__file__).parents[1] / "models" / "logreg.json"  # the models folder is the test's own
