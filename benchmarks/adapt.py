@@ -108,6 +108,44 @@ def montage(path: str) -> None:
     cv2.imwrite(path, cv2.resize(255 - image, None, fx=3, fy=3, interpolation=cv2.INTER_NEAREST))
 
 
+def summary(path: str) -> None:
+    """The writers' table: per writer and path, means over the seeds of the writer's digits
+    right (all / their own digit) before, after 20 and after 60 labelled digits, MNIST after 60,
+    the share no model can read and the seconds of one adaptation."""
+    import pandas as pd
+
+    rows = pd.read_json(path, lines=True)
+    rows["n"] = rows["n"].map(lambda n: 0 if n == 0 else 20 if n <= 20 else 60)
+    table = rows.groupby(["writer", "path", "n"], sort=False).agg(
+        all=("all", "mean"), own=("own", "mean"), mnist=("mnist", "mean"), unreadable=("unreadable", "mean"),
+        seconds=("seconds", "mean"), seeds=("seed", "nunique"))
+    print("| writer | path | before: all / own | after 20 | after 60 | MNIST after 60 | unreadable | s a fit | seeds |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for (writer, way), group in table.groupby(level=[0, 1], sort=False):
+        cells = {n: group.xs(n, level=2) if n in group.index.get_level_values(2) else None for n in (0, 20, 60)}
+
+        def pair(n, cells=cells):
+            return "" if cells[n] is None else f"{cells[n]['all'].iloc[0]:.1%} / {cells[n]['own'].iloc[0]:.1%}"
+
+        last = cells[60] if cells[60] is not None else cells[0]
+        print(f"| {writer} | {way} | {pair(0)} | {pair(20)} | {pair(60)} | {last['mnist'].iloc[0]:.2%} | "
+              f"{last['unreadable'].iloc[0]:.1%} | {last['seconds'].iloc[0]:.0f} | {int(last['seeds'].iloc[0])} |")
+    # the issue's targets, per writer, path and seed
+    runs = rows.pivot_table(index=["writer", "path", "seed"], columns="n", values=["all", "own", "mnist"])
+    if 60 in runs["all"]:
+        after = runs.xs(60, axis=1, level=1)
+        before_mnist = runs[("mnist", 0)]
+        met = {"all >= 98%": after["all"] >= 0.98, "own >= 97%": after["own"] >= 0.97,
+               "MNIST drop <= 0.1 point": before_mnist - after["mnist"] <= 0.001 + 1e-9}
+        if 20 in runs["all"]:
+            half = runs[("all", 20)] - runs[("all", 0)] >= (runs[("all", 60)] - runs[("all", 0)]) / 2
+            met["after 20: half the gain of 60"] = half[runs[("all", 20)].notna()]
+        print()
+        for target, ok in met.items():
+            ok = ok.dropna()
+            print(f"- {target}: {int(ok.sum())} of {len(ok)} runs (writer x path x seed)")
+
+
 def _number(text: str):
     for kind in (int, float):
         try:
@@ -129,9 +167,13 @@ def main() -> None:
     parser.add_argument("--json", help="append each result to this file (one JSON object a line)")
     parser.add_argument("--montage", metavar="PNG", help="only draw ten digits of each writer, before and after "
                         "their style, into this file (docs' benchmarks/results/writers.png)")
+    parser.add_argument("--summary", metavar="JSONL", help="only print the docs' table from the results a --json "
+                        "run appended to this file (means over the seeds)")
     args = parser.parse_args()
     if args.montage:
         return montage(args.montage)
+    if args.summary:
+        return summary(args.summary)
     options = {k: _number(v) for k, v in (o.split("=") for o in args.set)}
     X_test, y_test = load_mnist("test")
     X_train, y_train = load_mnist("train")
