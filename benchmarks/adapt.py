@@ -125,7 +125,12 @@ def summary(path: str) -> None:
         cells = {n: group.xs(n, level=2) if n in group.index.get_level_values(2) else None for n in (0, 20, 60)}
 
         def pair(n, cells=cells):
-            return "" if cells[n] is None else f"{cells[n]['all'].iloc[0]:.1%} / {cells[n]['own'].iloc[0]:.1%}"
+            if cells[n] is None:
+                return ""
+            seeds = int(cells[n]["seeds"].iloc[0])
+            alone = f" (seed{'s' * (seeds > 1)} {', '.join(map(str, sorted(set(rows.seed[rows.n == n]))))})"
+            return (f"{cells[n]['all'].iloc[0]:.1%} / {cells[n]['own'].iloc[0]:.1%}"
+                    f"{alone if seeds != int(cells[0]['seeds'].iloc[0]) else ''}")
 
         last = cells[60] if cells[60] is not None else cells[0]
         print(f"| {writer} | {way} | {pair(0)} | {pair(20)} | {pair(60)} | {last['mnist'].iloc[0]:.2%} | "
