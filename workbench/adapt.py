@@ -125,8 +125,8 @@ def adapt(pipeline, X, y, *, X_train, y_train, repeats: int = 80, replay: int = 
     -----
     The defaults are measured (``benchmarks/adapt.py``, docs/learning-from-the-user.md): on
     simulated writers with 60 labelled digits, against the recipe before (x40, 40,000
-    replayed, 100 nearest of any class x3, peak 1e-4), which learnt a closed 4 to 86% at
-    190 s a fit, these learn it to 91% in 75 s, so that the measuring adaptation and the
+    replayed, 100 nearest of any class x3, peak 1e-4), which learnt a closed 4 to 85% at
+    192 s a fit, these learn it to 91% in 73 s, so that the measuring adaptation and the
     final one together fit in three minutes on 2 cores.
     """
     X, y = np.asarray(X), np.asarray(y)
