@@ -83,6 +83,24 @@ def redraw(
     return 255 - canvas if invert else canvas
 
 
+def _ink(digit: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The rows and the columns of a 28x28 digit that hold ink."""
+    return np.flatnonzero((digit > 128).any(1)), np.flatnonzero((digit > 128).any(0))
+
+
+def _bar(digit: np.ndarray, y: int, half: int) -> None:
+    """A 2-pixel bar across the stroke that crosses row ``y``, ``half`` pixels either side."""
+    xs = np.flatnonzero(digit[y] > 128)
+    x = int(xs.mean()) if len(xs) else int(_ink(digit)[1].mean())
+    cv2.line(digit, (x - half, y), (x + half, y), 255, 2)
+
+
+def _flag(digit: np.ndarray, top: int, height: int) -> None:
+    """A 1's long up-stroke: from the top of the stem down to the left."""
+    x = int(np.flatnonzero(digit[top] > 128).mean())
+    cv2.line(digit, (x, top), (x - int(0.45 * height), top + int(0.3 * height)), 255, 2)
+
+
 CONTINENTAL = (0, 1, 7)  # the digits :func:`continental` changes
 
 
@@ -92,19 +110,15 @@ def continental(digit: np.ndarray, label: int) -> np.ndarray:
     slashed. Other digits are returned unchanged (a copy). The benchmark and tests of
     :mod:`workbench.adapt` play a user who writes this way."""
     digit = digit.copy()
-    rows, cols = np.flatnonzero((digit > 128).any(1)), np.flatnonzero((digit > 128).any(0))
+    rows, cols = _ink(digit)
     if label not in CONTINENTAL or not len(rows):
         return digit
     top, bottom = int(rows[0]), int(rows[-1])
     height = bottom - top
     if label == 1:
-        x = int(np.flatnonzero(digit[top] > 128).mean())
-        cv2.line(digit, (x, top), (x - int(0.45 * height), top + int(0.3 * height)), 255, 2)
+        _flag(digit, top, height)
     elif label == 7:
-        y = int(round(top + 0.55 * height))
-        xs = np.flatnonzero(digit[y] > 128)
-        x = int(xs.mean()) if len(xs) else int(cols.mean())
-        cv2.line(digit, (x - 4, y), (x + 4, y), 255, 2)
+        _bar(digit, int(round(top + 0.55 * height)), 4)
     else:
         cv2.line(digit, (int(cols[-1]) + 1, top - 1), (int(cols[0]) - 1, bottom + 1), 255, 2)
     return digit
@@ -131,18 +145,6 @@ WRITERS = {"barred 7": 7, "flagged 1": 1, "closed 4": 4, "straight 9": 9, "cross
 holds (:func:`in_style`) and the other nine as MNIST does."""
 
 
-def _ink(digit: np.ndarray):
-    rows, cols = np.flatnonzero((digit > 128).any(1)), np.flatnonzero((digit > 128).any(0))
-    return rows, cols
-
-
-def _bar(digit: np.ndarray, y: int, half: int) -> None:
-    """A 2-pixel bar across the stroke that crosses row ``y``, ``half`` pixels either side."""
-    xs = np.flatnonzero(digit[y] > 128)
-    x = int(xs.mean()) if len(xs) else int(_ink(digit)[1].mean())
-    cv2.line(digit, (x - half, y), (x + half, y), 255, 2)
-
-
 def in_style(digit: np.ndarray, label: int, writer: str) -> np.ndarray:
     """A 28x28 MNIST digit as ``writer`` (a key of :data:`WRITERS`) writes it: only that
     writer's digit changes, the others are returned unchanged (a copy).
@@ -162,8 +164,7 @@ def in_style(digit: np.ndarray, label: int, writer: str) -> np.ndarray:
     if label in (7, 2):
         _bar(digit, int(round(top + (0.55 if label == 7 else 0.5) * height)), 5)
     elif label == 1:
-        x = int(np.flatnonzero(digit[top] > 128).mean())
-        cv2.line(digit, (x, top), (x - int(0.45 * height), top + int(0.3 * height)), 255, 2)
+        _flag(digit, top, height)
         x = int(np.flatnonzero(digit[bottom] > 128).mean())
         half = int(0.25 * height)
         cv2.line(digit, (x - half, bottom), (x + half, bottom), 255, 2)
