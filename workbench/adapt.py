@@ -129,6 +129,8 @@ def adapt(pipeline, X, y, *, X_train, y_train, repeats: int = 80, replay: int = 
     192 s a fit, these learn it to 91% in 73 s, so that the measuring adaptation and the
     final one together fit in three minutes on 2 cores.
     """
+    if layers not in ("all", "dense"):
+        raise ValueError(f"layers must be 'all' or 'dense', got {layers!r}")
     X, y = np.asarray(X), np.asarray(y)
     classes = getattr(pipeline, "classes_", None)
     if classes is not None and not np.isin(y, classes).all():
@@ -150,8 +152,6 @@ def adapt(pipeline, X, y, *, X_train, y_train, repeats: int = 80, replay: int = 
     images = front.transform(X_all) if front is not None else X_all
     last = adapted[-1] if hasattr(adapted, "steps") else adapted
     labels = last.le_.transform(y_all) if hasattr(last, "le_") else y_all  # an ensemble's members learnt encoded labels
-    if layers not in ("all", "dense"):
-        raise ValueError(f"layers must be 'all' or 'dense', got {layers!r}")
     for clf in _networks(adapted):
         clf.set_params(warm_start=True, epochs=epochs, learning_rate=learning_rate, lr_schedule="cosine",
                        random_state=random_state, verbose=0)
