@@ -12,8 +12,9 @@ and gives them the way a user does (each image is re-drawn with a random brush, 
 by :func:`workbench.synth.redraw`):
 
 - canvas: drawn on the app's draw panel, read by ``Predictor.read_canvas``;
-- files: drawn dark on white, saved as PNG files and read as ``workbench predict`` reads them
-  (``read_image``, ``Predictor.read_frame``);
+- files: drawn dark on white as a PNG file holds them (lossless: the image itself) and read as
+  ``workbench predict`` reads a file (``Predictor.read_frame``; ``benchmarks/adapt_cli.py``
+  writes the files and runs the commands);
 - camera: written on pages of five digits, photographed (``render_page``: tilt, light, blur,
   noise) and read by ``Predictor.read_frame`` as the camera panel reads a frame.
 
@@ -64,8 +65,7 @@ def written(digits: np.ndarray, labels: np.ndarray, path: str, rng: np.random.Ge
     if path == "canvas":
         return [redraw(d, rng, invert=False) for d in digits]
     if path == "files":
-        return [cv2.imdecode(cv2.imencode(".png", redraw(d, rng, invert=True))[1], cv2.IMREAD_UNCHANGED)
-                for d in digits]
+        return [redraw(d, rng, invert=True) for d in digits]
     return [render_page(digits[k : k + PAGE], labels[k : k + PAGE], rng) for k in range(0, len(digits), PAGE)]
 
 
