@@ -118,23 +118,24 @@ def summary(path: str) -> None:
     rows["n"] = rows["n"].map(lambda n: 0 if n == 0 else 20 if n <= 20 else 60)
     table = rows.groupby(["writer", "path", "n"], sort=False).agg(
         all=("all", "mean"), own=("own", "mean"), mnist=("mnist", "mean"), unreadable=("unreadable", "mean"),
-        seconds=("seconds", "mean"), seeds=("seed", "nunique"))
+        seconds=("seconds", "mean"), seeds=("seed", lambda seeds: tuple(sorted(set(seeds)))))
     print("| writer | path | before: all / own | after 20 | after 60 | MNIST after 60 | unreadable | s a fit | seeds |")
     print("|---|---|---|---|---|---|---|---|---|")
     for (writer, way), group in table.groupby(level=[0, 1], sort=False):
-        cells = {n: group.xs(n, level=2) if n in group.index.get_level_values(2) else None for n in (0, 20, 60)}
+        cells = group.droplevel([0, 1])  # one row per number of labelled digits
 
         def pair(n, cells=cells):
-            if cells[n] is None:
+            if n not in cells.index:
                 return ""
-            seeds = int(cells[n]["seeds"].iloc[0])
-            alone = f" (seed{'s' * (seeds > 1)} {', '.join(map(str, sorted(set(rows.seed[rows.n == n]))))})"
-            return (f"{cells[n]['all'].iloc[0]:.1%} / {cells[n]['own'].iloc[0]:.1%}"
-                    f"{alone if seeds != int(cells[0]['seeds'].iloc[0]) else ''}")
+            cell = cells.loc[n]
+            seeds = cell["seeds"]  # said when they are not those of the "before" cell
+            said = f" (seed{'s' * (len(seeds) > 1)} {', '.join(map(str, seeds))})"
+            note = "" if seeds == cells.loc[0, "seeds"] else said
+            return f"{cell['all']:.1%} / {cell['own']:.1%}{note}"
 
-        last = cells[60] if cells[60] is not None else cells[0]
-        print(f"| {writer} | {way} | {pair(0)} | {pair(20)} | {pair(60)} | {last['mnist'].iloc[0]:.2%} | "
-              f"{last['unreadable'].iloc[0]:.1%} | {last['seconds'].iloc[0]:.0f} | {int(last['seeds'].iloc[0])} |")
+        last = cells.loc[60 if 60 in cells.index else 0]
+        print(f"| {writer} | {way} | {pair(0)} | {pair(20)} | {pair(60)} | {last['mnist']:.2%} | "
+              f"{last['unreadable']:.1%} | {last['seconds']:.0f} | {len(last['seeds'])} |")
     # the targets, per writer, path and seed
     runs = rows.pivot_table(index=["writer", "path", "seed"], columns="n", values=["all", "own", "mnist"])
     if 60 in runs["all"]:
